@@ -1,0 +1,100 @@
+/**
+ * Trace events: every byte the harness sends or receives, and every connection change, as one
+ * stream. Reports, pcap export and verdict evidence are all built from these, so a layer that does
+ * I/O emits one event per message in each direction and one per connection state change.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Diagnostic } from './diagnostic.ts';
+
+export type Protocol = 'sip' | 'msrp' | 'ut';
+export type Direction = 'in' | 'out';
+export type TransportKind = 'udp' | 'tcp';
+
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+interface TraceBase {
+  /** Process-wide sequence number: total order of events. */
+  readonly seq: number;
+  /** `performance.now()` in ms: monotonic, for durations and windows. */
+  readonly monotonicMs: number;
+  /** Wall clock, ISO 8601 with offset Z. */
+  readonly wallClock: string;
+  readonly protocol: Protocol;
+  readonly transport: TransportKind;
+  readonly local: Endpoint;
+  readonly remote: Endpoint;
+  /** Stable id of the TCP connection (absent for UDP). */
+  readonly connectionId?: string;
+  /** Which component emitted it, e.g. `pf`, `client`. */
+  readonly actor?: string;
+}
+
+export interface MessageTraceEvent extends TraceBase {
+  readonly kind: 'message';
+  readonly direction: Direction;
+  /** Exactly the bytes on the wire for this message. */
+  readonly bytes: Buffer;
+  /** One line: `INVITE sip:…`, `SIP/2.0 488 Not Acceptable Here`, `MSRP a1b2 SEND`. */
+  readonly summary: string;
+  readonly diagnostics: readonly Diagnostic[];
+  /** The parsed message (SipMessage, MsrpFrame …) when parsing produced one. */
+  readonly parsed?: unknown;
+}
+
+export type ConnectionState = 'listening' | 'connected' | 'accepted' | 'closed' | 'reset' | 'error' | 'timeout' | 'garbage';
+
+export interface ConnectionTraceEvent extends TraceBase {
+  readonly kind: 'connection';
+  readonly state: ConnectionState;
+  /** Why: `peer closed the connection mid-chunk`, `ECONNREFUSED`, … */
+  readonly reason: string;
+  /** Bytes involved (e.g. unparsable garbage, a partial frame left at close). */
+  readonly bytes?: Buffer;
+}
+
+export type TraceEvent = MessageTraceEvent | ConnectionTraceEvent;
+export type TraceSink = (event: TraceEvent) => void;
+
+let nextSeq = 1;
+
+type Fields<T> = Omit<T, 'seq' | 'monotonicMs' | 'wallClock'>;
+
+/** Stamps an event with sequence number and both clocks. */
+export function stamp<T extends TraceEvent>(fields: Fields<T>): T {
+  return { ...fields, seq: nextSeq++, monotonicMs: performance.now(), wallClock: new Date().toISOString() } as T;
+}
+
+export const discardTrace: TraceSink = () => {};
+
+/** Fan-out sink: collects events in order and forwards to subscribers. */
+export class TraceRecorder {
+  readonly events: TraceEvent[] = [];
+  private readonly subscribers = new Set<TraceSink>();
+
+  readonly sink: TraceSink = (event) => {
+    this.events.push(event);
+    for (const s of this.subscribers) s(event);
+  };
+
+  subscribe(sink: TraceSink): () => void {
+    this.subscribers.add(sink);
+    return () => this.subscribers.delete(sink);
+  }
+
+  /** Events with seq in [fromSeq, toSeq]. */
+  slice(fromSeq: number, toSeq = Number.POSITIVE_INFINITY): TraceEvent[] {
+    return this.events.filter((e) => e.seq >= fromSeq && e.seq <= toSeq);
+  }
+
+  get lastSeq(): number {
+    return this.events.length === 0 ? 0 : this.events[this.events.length - 1]!.seq;
+  }
+}
+
+/** The next sequence number that will be assigned (for "everything from now on" slices). */
+export function peekSeq(): number {
+  return nextSeq;
+}

@@ -1,0 +1,140 @@
+/**
+ * The SIP message model (RFC 3261 §7). A message keeps its header fields in wire order with the
+ * names exactly as written, so a parsed message re-serializes byte-identically and a verdict can
+ * quote what the client really sent. Look-ups are case-insensitive and compact-form aware.
+ */
+export interface SipHeaderField {
+  /** Name exactly as on the wire (`Via`, `v`, `CALL-ID`). */
+  name: string;
+  /** Value with leading/trailing whitespace removed and line folding (RFC 3261 §7.3.1) undone. */
+  value: string;
+}
+
+export interface SipRequest {
+  kind: 'request';
+  method: string;
+  uri: string;
+  version: string;
+  headers: SipHeaderField[];
+  body: Buffer;
+}
+
+export interface SipResponse {
+  kind: 'response';
+  version: string;
+  status: number;
+  reason: string;
+  headers: SipHeaderField[];
+  body: Buffer;
+}
+
+export type SipMessage = SipRequest | SipResponse;
+
+/** RFC 3261 §7.3.3 and RFC 3840/3841/3515/4028/6665 compact forms. */
+export const COMPACT_FORMS: Readonly<Record<string, string>> = {
+  a: 'accept-contact',
+  b: 'referred-by',
+  c: 'content-type',
+  d: 'request-disposition',
+  e: 'content-encoding',
+  f: 'from',
+  i: 'call-id',
+  j: 'reject-contact',
+  k: 'supported',
+  l: 'content-length',
+  m: 'contact',
+  o: 'event',
+  r: 'refer-to',
+  s: 'subject',
+  t: 'to',
+  u: 'allow-events',
+  v: 'via',
+  x: 'session-expires',
+};
+
+/** Lower-case full name for any spelling: `v` → `via`, `Call-ID` → `call-id`. */
+export function canonicalHeaderName(name: string): string {
+  const lower = name.toLowerCase();
+  return COMPACT_FORMS[lower] ?? lower;
+}
+
+/**
+ * Headers whose values are comma-separated lists (RFC 3261 §7.3.1: only those whose grammar is
+ * `#(values)`), so `Via: a, b` counts as two values. Not Date, Warning-free text, etc.
+ */
+const LIST_HEADERS = new Set([
+  'via', 'route', 'record-route', 'contact', 'accept-contact', 'reject-contact', 'allow', 'supported',
+  'require', 'proxy-require', 'unsupported', 'accept', 'accept-encoding', 'accept-language',
+  'allow-events', 'content-encoding', 'p-asserted-identity', 'warning', 'path', 'service-route',
+]);
+
+export function isListHeader(name: string): boolean {
+  return LIST_HEADERS.has(canonicalHeaderName(name));
+}
+
+/** Splits on commas outside double quotes and angle brackets. */
+export function splitList(value: string): string[] {
+  const parts: string[] = [];
+  let depthAngle = 0;
+  let inQuote = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    if (inQuote) {
+      if (ch === '\\') i++;
+      else if (ch === '"') inQuote = false;
+    } else if (ch === '"') inQuote = true;
+    else if (ch === '<') depthAngle++;
+    else if (ch === '>') depthAngle = Math.max(0, depthAngle - 1);
+    else if (ch === ',' && depthAngle === 0) {
+      parts.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(value.slice(start).trim());
+  return parts.filter((p) => p.length > 0);
+}
+
+/** Every header field with this name (any spelling), in wire order. */
+export function headerFields(msg: SipMessage, name: string): SipHeaderField[] {
+  const want = canonicalHeaderName(name);
+  return msg.headers.filter((h) => canonicalHeaderName(h.name) === want);
+}
+
+/** First value of the header, unsplit, or undefined. */
+export function headerValue(msg: SipMessage, name: string): string | undefined {
+  const want = canonicalHeaderName(name);
+  return msg.headers.find((h) => canonicalHeaderName(h.name) === want)?.value;
+}
+
+/** All values of the header; list headers are split on top-level commas. */
+export function headerValues(msg: SipMessage, name: string): string[] {
+  const fields = headerFields(msg, name);
+  if (!isListHeader(name)) return fields.map((f) => f.value);
+  return fields.flatMap((f) => splitList(f.value));
+}
+
+/** Replaces all fields of this header with one field (appended if absent, in place if present). */
+export function setHeader(msg: SipMessage, name: string, value: string): void {
+  const want = canonicalHeaderName(name);
+  const index = msg.headers.findIndex((h) => canonicalHeaderName(h.name) === want);
+  msg.headers = msg.headers.filter((h, i) => i === index || canonicalHeaderName(h.name) !== want);
+  if (index === -1) msg.headers.push({ name, value });
+  else msg.headers[index] = { name, value };
+}
+
+export function removeHeader(msg: SipMessage, name: string): void {
+  const want = canonicalHeaderName(name);
+  msg.headers = msg.headers.filter((h) => canonicalHeaderName(h.name) !== want);
+}
+
+export function startLine(msg: SipMessage): string {
+  return msg.kind === 'request' ? `${msg.method} ${msg.uri} ${msg.version}` : `${msg.version} ${msg.status} ${msg.reason}`;
+}
+
+/** `INVITE` for requests, the CSeq method for responses. */
+export function methodOf(msg: SipMessage): string {
+  if (msg.kind === 'request') return msg.method;
+  const cseq = headerValue(msg, 'cseq') ?? '';
+  return cseq.trim().split(/\s+/)[1] ?? '';
+}
