@@ -1,0 +1,597 @@
+/**
+ * MSRP session engine over TCP, symmetric: the fake network (PF) and a reference client both use it.
+ * The pure codec does the protocol; this module owns sockets, timers, policy and trace events.
+ * Every wait is bounded by a Clock timer, and operational failures are values (HarnessError).
+ *
+ * RFC behaviour, each switchable through MsrpPolicy for deliberately broken peers:
+ * - the active side connects to the first URI of the peer's path and binds with a SEND (§5.4);
+ * - an incoming request whose first To-Path URI is not the local URI gets 481 and binds nothing (§7.3);
+ * - SEND: 200 unless Failure-Report is `no`; `partial` means errors only (§7.2);
+ * - Success-Report: yes ⇒ one REPORT per complete message (§7.1.2); REPORTs get no response;
+ * - unknown methods get 501.
+ */
+import net from 'node:net';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.ts';
+import { harnessError, type Diagnostic, type HarnessError } from '../core/diagnostic.ts';
+import { randomToken } from '../core/ids.ts';
+import { stamp, type ConnectionState, type ConnectionTraceEvent, type Direction, type Endpoint, type MessageTraceEvent, type TraceSink } from '../core/trace.ts';
+import { chunkMessage } from './chunker.ts';
+import {
+  failureReportOf,
+  msrpHeader,
+  successReportOf,
+  summarizeFrame,
+  type FailureReport,
+  type MsrpFrame,
+  type MsrpHeader,
+  type MsrpRequest,
+  type MsrpResponse,
+  type SuccessReport,
+} from './frame.ts';
+import { MsrpStreamParser, type ParsedMsrpFrame } from './parser.ts';
+import { Reassembler } from './reassembly.ts';
+import { buildReport, buildResponse, buildSend, newMessageId, serializeMsrpFrame } from './serializer.ts';
+import { formatMsrpUri, msrpUrisEqual, parseMsrpPath, parseMsrpUri, type MsrpUri } from './uri.ts';
+
+export type SendResponder = (request: MsrpRequest) => { status: number; comment?: string } | null;
+
+export interface MsrpPolicy {
+  respondToSend: 'rfc' | 'never' | 'always' | SendResponder;
+  sendReports: 'rfc' | 'never';
+  respondToReport: boolean;
+  unknownMethodStatus: number;
+}
+
+export const RFC_POLICY: Readonly<MsrpPolicy> = { respondToSend: 'rfc', sendReports: 'rfc', respondToReport: false, unknownMethodStatus: 501 };
+
+export interface MsrpSessionOptions {
+  /** Host/port to listen on or advertise; port 0 = ephemeral (the real URI is known after listen/connect). */
+  localUri: MsrpUri;
+  role: 'active' | 'passive';
+  remotePath?: MsrpUri[];
+  actor?: string;
+  trace?: TraceSink;
+  clock?: Clock;
+  /** Default 30000 (msrplib, msrp4j and rcsjta all use 30 s). */
+  transactionTimeoutMs?: number;
+  /** Default 2048 octets per chunk. */
+  chunkSize?: number;
+  policy?: Partial<MsrpPolicy>;
+  maxBodyBytes?: number;
+}
+
+export type TransactionOutcome =
+  | { ok: true; response: MsrpResponse | null }
+  | { ok: false; error: HarnessError; response?: MsrpResponse };
+
+export interface ChunkOutcome {
+  transactionId: string;
+  byteRange: string;
+  flag: MsrpRequest['flag'];
+  /** null when no response was expected (Failure-Report no/partial). */
+  response: MsrpResponse | null;
+  error?: HarnessError;
+}
+
+export interface SendOutcome {
+  ok: boolean;
+  messageId: string;
+  chunks: ChunkOutcome[];
+  error?: HarnessError;
+}
+
+export interface OutgoingMessage {
+  body: Buffer;
+  contentType: string;
+  messageId?: string;
+  successReport?: SuccessReport | null;
+  failureReport?: FailureReport | null;
+  extraHeaders?: MsrpHeader[];
+}
+
+export interface MsrpMessageEvent {
+  messageId: string;
+  body: Buffer;
+  contentType: string | undefined;
+  transactionIds: string[];
+  frames: MsrpRequest[];
+  diagnostics: Diagnostic[];
+}
+
+export interface MsrpSessionEvents {
+  message: MsrpMessageEvent;
+  chunk: { request: MsrpRequest; diagnostics: Diagnostic[] };
+  response: MsrpResponse;
+  report: MsrpRequest;
+  frame: { direction: Direction; frame: MsrpFrame | null; raw: Buffer; diagnostics: Diagnostic[] };
+  bound: { connectionId: string };
+  closed: { by: 'peer' | 'local'; reason: string; connectionId: string; partialBytes?: Buffer };
+  error: HarnessError;
+  timeout: { transactionId: string };
+}
+
+export type EventResult<T> = { ok: true; value: T } | { ok: false; error: HarnessError };
+
+type Listener<T> = (payload: T) => void;
+
+interface Connection {
+  id: string;
+  socket: net.Socket;
+  parser: MsrpStreamParser;
+  local: Endpoint;
+  remote: Endpoint;
+  bound: boolean;
+  closedLocally: boolean;
+  errorCode?: string;
+  done: Promise<void>;
+}
+
+interface Pending {
+  resolve: (outcome: TransactionOutcome) => void;
+  timer: TimerHandle;
+  connection: Connection;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class MsrpSession {
+  private localUri: MsrpUri;
+  private remotePath: MsrpUri[] | undefined;
+  private readonly role: 'active' | 'passive';
+  private readonly actor: string | undefined;
+  private readonly trace: TraceSink;
+  private readonly clock: Clock;
+  private readonly transactionTimeoutMs: number;
+  private readonly chunkSize: number;
+  private readonly maxBodyBytes: number | undefined;
+  private readonly policy: MsrpPolicy;
+  private readonly listeners = new Map<keyof MsrpSessionEvents, Set<Listener<never>>>();
+  private readonly connections = new Set<Connection>();
+  private readonly pending = new Map<string, Pending>();
+  /** Requests sent without waiting (Failure-Report no/partial): a late answer is not an error. */
+  private readonly unawaited = new Set<string>();
+  private readonly reassembler = new Reassembler();
+  private readonly messageDiagnostics = new Map<string, Diagnostic[]>();
+  private server: net.Server | null = null;
+  private connection: Connection | null = null;
+
+  private constructor(options: MsrpSessionOptions) {
+    this.localUri = options.localUri;
+    this.remotePath = options.remotePath;
+    this.role = options.role;
+    this.actor = options.actor;
+    this.trace = options.trace ?? (() => {});
+    this.clock = options.clock ?? systemClock;
+    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 30000;
+    this.chunkSize = options.chunkSize ?? 2048;
+    this.maxBodyBytes = options.maxBodyBytes;
+    this.policy = { ...RFC_POLICY, ...options.policy };
+  }
+
+  static create(options: MsrpSessionOptions): MsrpSession {
+    return new MsrpSession(options);
+  }
+
+  get uri(): MsrpUri {
+    return this.localUri;
+  }
+
+  get isBound(): boolean {
+    return this.connection !== null;
+  }
+
+  on<K extends keyof MsrpSessionEvents>(event: K, listener: Listener<MsrpSessionEvents[K]>): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as Listener<never>);
+    return () => set.delete(listener as Listener<never>);
+  }
+
+  /** Next event of this kind (matching `filter`) within `timeoutMs` on the session's clock. */
+  waitFor<K extends keyof MsrpSessionEvents>(
+    event: K,
+    timeoutMs: number,
+    filter: (payload: MsrpSessionEvents[K]) => boolean = () => true,
+  ): Promise<EventResult<MsrpSessionEvents[K]>> {
+    return new Promise((resolve) => {
+      const off = this.on(event, (payload) => {
+        if (!filter(payload)) return;
+        off();
+        timer.cancel();
+        resolve({ ok: true, value: payload });
+      });
+      const timer = this.clock.setTimer(timeoutMs, () => {
+        off();
+        resolve({ ok: false, error: harnessError('MSRP_WAIT_TIMEOUT', `no ${event} event within ${timeoutMs} ms`) });
+      });
+    });
+  }
+
+  setRemotePath(path: MsrpUri[]): void {
+    this.remotePath = path;
+  }
+
+  /** Passive side: listen on localUri's host/port; resolves with the real URI (port filled in). */
+  listen(): Promise<EventResult<MsrpUri>> {
+    return new Promise((resolve) => {
+      const server = net.createServer((socket) => this.adopt(socket, 'accepted'));
+      this.server = server;
+      server.once('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, error: harnessError('MSRP_LISTEN_FAILED', err.message, EMPTY, err) }));
+      server.listen(this.localUri.port ?? 2855, this.localUri.host.replace(/^\[|\]$/g, ''), () => {
+        const address = server.address() as net.AddressInfo;
+        this.localUri = { ...this.localUri, port: address.port };
+        const endpoint = { address: address.address, port: address.port };
+        this.traceConnection('listening', `listening for ${formatMsrpUri(this.localUri)}`, endpoint, { address: '', port: 0 });
+        resolve({ ok: true, value: this.localUri });
+      });
+    });
+  }
+
+  /**
+   * Active side: TCP to the first URI of the peer's path, then the binding SEND (§5.4; empty unless
+   * `bind: 'none'`), waiting for its response. A port-0 local URI takes the socket's local port.
+   */
+  async connect(remotePath: MsrpUri[], options: { bind?: 'empty-send' | 'none'; timeoutMs?: number } = {}): Promise<TransactionOutcome> {
+    this.remotePath = remotePath;
+    const target = remotePath[0];
+    if (!target) return { ok: false, error: harnessError('MSRP_NO_PATH', 'empty remote path') };
+    const timeoutMs = options.timeoutMs ?? this.transactionTimeoutMs;
+    const socket = await new Promise<EventResult<net.Socket>>((resolve) => {
+      const s = net.connect({ host: target.host.replace(/^\[|\]$/g, ''), port: target.port ?? 2855 });
+      const timer = this.clock.setTimer(timeoutMs, () => {
+        s.destroy();
+        resolve({ ok: false, error: harnessError('MSRP_CONNECT_TIMEOUT', `no TCP connection to ${formatMsrpUri(target)} within ${timeoutMs} ms`) });
+      });
+      s.once('connect', () => {
+        timer.cancel();
+        resolve({ ok: true, value: s });
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        timer.cancel();
+        this.traceConnection('error', err.code ?? err.message, { address: '', port: 0 }, { address: target.host, port: target.port ?? 2855 });
+        resolve({ ok: false, error: harnessError('MSRP_CONNECT_FAILED', err.message, EMPTY, err) });
+      });
+    });
+    if (!socket.ok) return socket;
+    if (this.localUri.port === 0) this.localUri = { ...this.localUri, port: socket.value.localPort ?? 0 };
+    const connection = this.adopt(socket.value, 'connected');
+    this.bind(connection);
+    if (options.bind === 'none') return { ok: true, response: null };
+    const bindSend = buildSend({ toPath: remotePath, fromPath: this.localUri, body: null });
+    return this.transact(connection, bindSend, true);
+  }
+
+  /** Chunks and sends a message, one transaction per chunk, stopping at the first failure. */
+  async send(message: OutgoingMessage): Promise<SendOutcome> {
+    const messageId = message.messageId ?? newMessageId();
+    const connection = this.connection;
+    if (!connection || !this.remotePath) {
+      return { ok: false, messageId, chunks: [], error: harnessError('MSRP_NOT_BOUND', 'no bound connection or no remote path yet') };
+    }
+    const awaitResponse = (message.failureReport ?? 'yes') === 'yes';
+    const chunks: ChunkOutcome[] = [];
+    for (const chunk of chunkMessage(message.body, { chunkSize: this.chunkSize })) {
+      const frame = buildSend({
+        toPath: this.remotePath,
+        fromPath: this.localUri,
+        body: chunk.body,
+        contentType: message.contentType,
+        messageId,
+        byteRange: chunk.byteRange,
+        successReport: message.successReport ?? null,
+        failureReport: message.failureReport ?? null,
+        flag: chunk.flag,
+        extraHeaders: message.extraHeaders ?? [],
+      });
+      const outcome = await this.transact(connection, frame, awaitResponse);
+      const entry: ChunkOutcome = { transactionId: frame.transactionId, byteRange: chunk.byteRange, flag: chunk.flag, response: outcome.ok ? outcome.response : (outcome.response ?? null) };
+      if (!outcome.ok) entry.error = outcome.error;
+      chunks.push(entry);
+      if (!outcome.ok) return { ok: false, messageId, chunks, error: outcome.error };
+    }
+    return { ok: true, messageId, chunks };
+  }
+
+  /** Sends any frame as built (requests wait for their response unless expectResponse is false). */
+  sendFrame(frame: MsrpFrame, options: { verbatim?: boolean; expectResponse?: boolean } = {}): Promise<TransactionOutcome> {
+    const connection = this.connection ?? [...this.connections][0];
+    if (!connection) return Promise.resolve({ ok: false, error: harnessError('MSRP_NOT_CONNECTED', 'no connection') });
+    const bytes = serializeMsrpFrame(frame, { verbatim: options.verbatim ?? false });
+    if (frame.kind === 'response') return this.write(connection, bytes).then((r) => (r.ok ? { ok: true, response: null } : r));
+    return this.transact(connection, frame, options.expectResponse ?? true, bytes);
+  }
+
+  /** Writes exact bytes (odd or malformed frames); traced as one outgoing message. */
+  async sendRaw(bytes: Buffer): Promise<EventResult<void>> {
+    const connection = this.connection ?? [...this.connections][0];
+    if (!connection) return { ok: false, error: harnessError('MSRP_NOT_CONNECTED', 'no connection') };
+    return this.write(connection, bytes);
+  }
+
+  /** Closes every connection and the listener; resolves when the sockets are closed. */
+  async close(): Promise<void> {
+    const closing = [...this.connections].map((c) => {
+      c.closedLocally = true;
+      c.socket.end();
+      const timer = this.clock.setTimer(1000, () => c.socket.destroy());
+      return c.done.then(() => timer.cancel());
+    });
+    if (this.server) {
+      const server = this.server;
+      this.server = null;
+      closing.push(new Promise((resolve) => server.close(() => resolve())));
+    }
+    await Promise.all(closing);
+  }
+
+  // ---- internals ----
+
+  private emit<K extends keyof MsrpSessionEvents>(event: K, payload: MsrpSessionEvents[K]): void {
+    for (const l of [...(this.listeners.get(event) ?? [])]) (l as Listener<MsrpSessionEvents[K]>)(payload);
+  }
+
+  private adopt(socket: net.Socket, state: 'accepted' | 'connected'): Connection {
+    let markDone: () => void = () => {};
+    const connection: Connection = {
+      id: `msrp-${randomToken(4)}`,
+      socket,
+      parser: new MsrpStreamParser(this.maxBodyBytes === undefined ? {} : { maxBodyBytes: this.maxBodyBytes }),
+      local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
+      remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+      bound: false,
+      closedLocally: false,
+      done: new Promise((resolve) => (markDone = resolve)),
+    };
+    this.connections.add(connection);
+    socket.setNoDelay(true);
+    this.traceConnection(state, state === 'accepted' ? 'incoming TCP connection' : 'TCP connection established', connection.local, connection.remote, connection.id);
+    socket.on('data', (data: Buffer) => {
+      for (const item of connection.parser.push(data)) this.incoming(connection, item);
+    });
+    socket.on('end', () => socket.end());
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      connection.errorCode = err.code ?? err.message;
+      this.emit('error', harnessError('MSRP_SOCKET_ERROR', err.message, EMPTY, err));
+    });
+    socket.on('close', () => {
+      const leftovers = connection.parser.end();
+      const partial = leftovers.length === 0 ? undefined : Buffer.concat(leftovers.map((l) => l.raw));
+      for (const item of leftovers) this.emit('frame', { direction: 'in', frame: item.frame, raw: item.raw, diagnostics: item.diagnostics });
+      const by = connection.closedLocally ? 'local' : 'peer';
+      const reset = connection.errorCode === 'ECONNRESET';
+      const reason =
+        by === 'local'
+          ? 'closed locally'
+          : `${reset ? 'peer reset the connection' : 'peer closed the connection'}${partial ? ` mid-chunk (${partial.length} bytes of an unfinished frame)` : ''}`;
+      const fields: Omit<ConnectionTraceEvent, 'seq' | 'monotonicMs' | 'wallClock'> = {
+        kind: 'connection',
+        protocol: 'msrp',
+        transport: 'tcp',
+        local: connection.local,
+        remote: connection.remote,
+        connectionId: connection.id,
+        state: reset ? 'reset' : 'closed',
+        reason,
+        ...(this.actor === undefined ? {} : { actor: this.actor }),
+        ...(partial === undefined ? {} : { bytes: partial }),
+      };
+      this.trace(stamp<ConnectionTraceEvent>(fields));
+      this.connections.delete(connection);
+      if (this.connection === connection) this.connection = null;
+      for (const [tid, p] of this.pending) {
+        if (p.connection !== connection) continue;
+        this.pending.delete(tid);
+        p.timer.cancel();
+        p.resolve({ ok: false, error: harnessError('MSRP_CONNECTION_CLOSED', `connection closed before the response to ${tid}`, partial ?? EMPTY) });
+      }
+      this.emit('closed', { by, reason, connectionId: connection.id, ...(partial === undefined ? {} : { partialBytes: partial }) });
+      markDone();
+    });
+    return connection;
+  }
+
+  private bind(connection: Connection): void {
+    connection.bound = true;
+    this.connection = connection;
+    this.emit('bound', { connectionId: connection.id });
+  }
+
+  private incoming(connection: Connection, item: ParsedMsrpFrame): void {
+    if (item.frame === null) {
+      this.traceConnection('garbage', item.diagnostics.map((d) => d.code).join(', '), connection.local, connection.remote, connection.id, item.raw);
+      this.emit('frame', { direction: 'in', frame: null, raw: item.raw, diagnostics: item.diagnostics });
+      const first = item.diagnostics[0];
+      this.emit('error', harnessError(first?.code ?? 'MSRP_GARBAGE', first?.message ?? 'unparsable bytes', item.raw));
+      return;
+    }
+    this.traceMessage(connection, 'in', item.raw, item.frame, item.diagnostics);
+    this.emit('frame', { direction: 'in', frame: item.frame, raw: item.raw, diagnostics: item.diagnostics });
+    const frame = item.frame;
+    if (frame.kind === 'response') {
+      const pending = this.pending.get(frame.transactionId);
+      if (pending) {
+        this.pending.delete(frame.transactionId);
+        pending.timer.cancel();
+        pending.resolve(frame.status >= 200 && frame.status < 300 ? { ok: true, response: frame } : { ok: false, error: harnessError('MSRP_ERROR_RESPONSE', `${frame.status} ${frame.comment ?? ''}`.trim(), item.raw), response: frame });
+      } else if (!this.unawaited.delete(frame.transactionId)) {
+        this.emit('error', harnessError('MSRP_UNMATCHED_RESPONSE', `response to unknown transaction ${frame.transactionId}`, item.raw));
+      }
+      this.emit('response', frame);
+      return;
+    }
+    this.request(connection, frame, item.diagnostics);
+  }
+
+  private request(connection: Connection, request: MsrpRequest, diagnostics: Diagnostic[]): void {
+    const toPath = parseMsrpPath(msrpHeader(request, 'To-Path') ?? '');
+    const addressedToUs = toPath.ok && msrpUrisEqual(toPath.value[0]!, this.localUri);
+    if (!addressedToUs) {
+      this.answer(connection, request, 481, undefined, true);
+      return;
+    }
+    if (!connection.bound) {
+      if (this.connection && this.connection !== connection) {
+        this.answer(connection, request, 506, undefined, true);
+        return;
+      }
+      this.bind(connection);
+      if (!this.remotePath) {
+        const from = parseMsrpPath(msrpHeader(request, 'From-Path') ?? '');
+        if (from.ok) this.remotePath = from.value;
+      }
+    }
+    if (request.method === 'SEND') return this.handleSend(connection, request, diagnostics);
+    if (request.method === 'REPORT') {
+      this.emit('report', request);
+      if (this.policy.respondToReport) this.answer(connection, request, 200, undefined, false);
+      return;
+    }
+    this.answer(connection, request, this.policy.unknownMethodStatus, undefined, true);
+  }
+
+  private handleSend(connection: Connection, request: MsrpRequest, diagnostics: Diagnostic[]): void {
+    const malformed = diagnostics.some((d) => d.severity === 'error' && /TO_PATH|FROM_PATH|BAD_URI|BAD_BYTE_RANGE|START_LINE/.test(d.code));
+    const decision = this.sendDecision(request, malformed);
+    if (decision) this.answer(connection, request, decision.status, decision.comment, decision.status >= 300);
+    this.emit('chunk', { request, diagnostics });
+    if (request.body === null || malformed) return;
+    const messageId = msrpHeader(request, 'Message-ID') ?? '';
+    const collected = this.messageDiagnostics.get(messageId) ?? [];
+    collected.push(...diagnostics);
+    const result = this.reassembler.add(request);
+    collected.push(...result.diagnostics);
+    this.messageDiagnostics.set(messageId, collected);
+    if (result.aborted) this.messageDiagnostics.delete(messageId);
+    if (!result.complete) return;
+    this.messageDiagnostics.delete(messageId);
+    const message = result.complete;
+    this.emit('message', {
+      messageId: message.messageId,
+      body: message.body,
+      contentType: message.contentType,
+      transactionIds: message.frames.map((f) => f.transactionId),
+      frames: message.frames,
+      diagnostics: collected,
+    });
+    const first = message.frames[0]!;
+    if (this.policy.sendReports === 'rfc' && successReportOf(first) === 'yes') {
+      const total = message.body.length;
+      const report = buildReport(first, 200, { localUri: this.localUri, byteRange: { start: 1, end: total, total } });
+      void this.transact(connection, report, false);
+    }
+  }
+
+  private sendDecision(request: MsrpRequest, malformed: boolean): { status: number; comment?: string } | null {
+    const policy = this.policy.respondToSend;
+    if (typeof policy === 'function') return policy(request);
+    if (policy === 'never') return null;
+    if (policy === 'always') return { status: malformed ? 400 : 200 };
+    const failureReport = failureReportOf(request);
+    if (malformed) return failureReport === 'no' ? null : { status: 400 };
+    return failureReport === 'yes' ? { status: 200 } : null;
+  }
+
+  /** Error answers (481, 501, 506) obey the SEND policy too, so a silent peer can be built. */
+  private answer(connection: Connection, request: MsrpRequest, status: number, comment: string | undefined, isError: boolean): void {
+    if (isError && request.method === 'SEND') {
+      const policy = this.policy.respondToSend;
+      if (policy === 'never') return;
+      if (policy === 'rfc' && failureReportOf(request) === 'no') return;
+    }
+    if (request.method === 'REPORT' && !this.policy.respondToReport) return;
+    const response = buildResponse(request, status, comment, { localUri: this.localUri });
+    void this.write(connection, serializeMsrpFrame(response), response);
+  }
+
+  private transact(connection: Connection, frame: MsrpRequest, awaitResponse: boolean, bytes = serializeMsrpFrame(frame)): Promise<TransactionOutcome> {
+    return new Promise((resolve) => {
+      if (awaitResponse) {
+        const timer = this.clock.setTimer(this.transactionTimeoutMs, () => {
+          if (!this.pending.delete(frame.transactionId)) return;
+          this.traceConnection('timeout', `no response to transaction ${frame.transactionId} within ${this.transactionTimeoutMs} ms`, connection.local, connection.remote, connection.id);
+          this.emit('timeout', { transactionId: frame.transactionId });
+          resolve({ ok: false, error: harnessError('MSRP_TRANSACTION_TIMEOUT', `no response to ${frame.transactionId} within ${this.transactionTimeoutMs} ms`) });
+        });
+        this.pending.set(frame.transactionId, { resolve, timer, connection });
+      } else {
+        this.unawaited.add(frame.transactionId);
+      }
+      void this.write(connection, bytes, frame).then((written) => {
+        if (!written.ok) {
+          const p = this.pending.get(frame.transactionId);
+          if (p) {
+            this.pending.delete(frame.transactionId);
+            p.timer.cancel();
+          }
+          resolve({ ok: false, error: written.error });
+        } else if (!awaitResponse) resolve({ ok: true, response: null });
+      });
+    });
+  }
+
+  /** One socket write per frame, so captures show one MSRP PDU per TCP segment. */
+  private write(connection: Connection, bytes: Buffer, frame?: MsrpFrame): Promise<EventResult<void>> {
+    let parsed: ParsedMsrpFrame[] = [];
+    if (frame === undefined) {
+      const parser = new MsrpStreamParser();
+      parsed = [...parser.push(bytes), ...parser.end()];
+    }
+    const shown = frame ?? parsed.find((p) => p.frame !== null)?.frame ?? undefined;
+    const diagnostics = frame === undefined ? parsed.flatMap((p) => p.diagnostics) : [];
+    this.traceMessage(connection, 'out', bytes, shown, diagnostics);
+    if (frame) this.emit('frame', { direction: 'out', frame, raw: bytes, diagnostics: [] });
+    else for (const p of parsed) this.emit('frame', { direction: 'out', frame: p.frame, raw: p.raw, diagnostics: p.diagnostics });
+    return new Promise((resolve) => {
+      if (connection.socket.destroyed || !connection.socket.writable) {
+        resolve({ ok: false, error: harnessError('MSRP_CONNECTION_CLOSED', 'write on a closed connection', bytes) });
+        return;
+      }
+      connection.socket.write(bytes, (err) => {
+        if (err) resolve({ ok: false, error: harnessError('MSRP_WRITE_FAILED', err.message, bytes, err) });
+        else resolve({ ok: true, value: undefined });
+      });
+    });
+  }
+
+  private traceMessage(connection: Connection, direction: Direction, bytes: Buffer, frame: MsrpFrame | undefined, diagnostics: Diagnostic[]): void {
+    const fields: Omit<MessageTraceEvent, 'seq' | 'monotonicMs' | 'wallClock'> = {
+      kind: 'message',
+      protocol: 'msrp',
+      transport: 'tcp',
+      local: connection.local,
+      remote: connection.remote,
+      connectionId: connection.id,
+      direction,
+      bytes,
+      summary: frame ? summarizeFrame(frame) : `MSRP ${bytes.length} unparsable bytes`,
+      diagnostics,
+      ...(frame === undefined ? {} : { parsed: frame }),
+      ...(this.actor === undefined ? {} : { actor: this.actor }),
+    };
+    this.trace(stamp<MessageTraceEvent>(fields));
+  }
+
+  private traceConnection(state: ConnectionState, reason: string, local: Endpoint, remote: Endpoint, connectionId?: string, bytes?: Buffer): void {
+    const fields: Omit<ConnectionTraceEvent, 'seq' | 'monotonicMs' | 'wallClock'> = {
+      kind: 'connection',
+      protocol: 'msrp',
+      transport: 'tcp',
+      local,
+      remote,
+      state,
+      reason,
+      ...(connectionId === undefined ? {} : { connectionId }),
+      ...(bytes === undefined ? {} : { bytes }),
+      ...(this.actor === undefined ? {} : { actor: this.actor }),
+    };
+    this.trace(stamp<ConnectionTraceEvent>(fields));
+  }
+
+}
+
+/** Convenience: a local URI with a fresh session-id, e.g. `msrp://127.0.0.1:0/<id>;tcp`. */
+export function localMsrpUri(host: string, port = 0): MsrpUri {
+  const parsed = parseMsrpUri(`msrp://${host}:${port}/${randomToken(10)};tcp`);
+  if (!parsed.ok) return { scheme: 'msrp', host, port, sessionId: randomToken(10), transport: 'tcp', params: [] };
+  return parsed.value;
+}
