@@ -1,0 +1,47 @@
+/**
+ * A report a person reads: per requirement, which test cases judged it and how; then every
+ * test case with its verdicts and its full message ladder.
+ */
+import { REQUIREMENTS } from '../verdict/requirements.ts';
+import { totals, type TestCaseResult } from '../verdict/verdict.ts';
+import { caseText, headline, verdictLine } from './case-text.ts';
+
+export interface MarkdownOptions {
+  client: string;
+  startedAt: string;
+  wallMs: number;
+  config: Record<string, string>;
+}
+
+function fence(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const f = '`'.repeat(longest + 1);
+  return `${f}\n${text}\n${f}`;
+}
+
+export function buildMarkdownReport(results: readonly TestCaseResult[], options: MarkdownOptions): string {
+  const t = totals(results);
+  const out: string[] = [];
+  out.push(`# cpm-harness report: OMA CPM 2.1 §7.3.12 deferred group delivery`, '');
+  out.push(`Client under test: \`${options.client}\`  `);
+  out.push(`Started: ${options.startedAt}, wall time ${(options.wallMs / 1000).toFixed(2)} s  `);
+  out.push(`Result: ${t.pass} pass, ${t.warning} warning, ${t.informative} informative, ${t.fail} fail, ${t.error} error, ${t.skipped} skipped (of ${t.total})`, '');
+  out.push('Configuration: ' + Object.entries(options.config).map(([k, v]) => `${k}=\`${v}\``).join(', '), '');
+  out.push('## By requirement', '', '| requirement | level | test cases | worst outcome |', '|---|---|---|---|');
+  for (const req of REQUIREMENTS) {
+    const verdicts = results.flatMap((r) => r.verdicts.filter((v) => v.requirement === req.id).map((v) => ({ r, v })));
+    const cases = [...new Set(verdicts.map((x) => x.r.id))];
+    const order = ['skipped', 'informative', 'pass', 'warning', 'fail', 'error'];
+    const worst = verdicts.map((x) => x.v.outcome).sort((a, b) => order.indexOf(b) - order.indexOf(a))[0] ?? 'not judged';
+    out.push(`| ${req.id} | ${req.level} | ${cases.join(', ') || '–'} | ${worst} |`);
+  }
+  out.push('', '## Test cases', '', '| outcome | test case | requirements | why |', '|---|---|---|---|');
+  for (const r of results) out.push(`| ${r.outcome} | ${r.id} | ${r.requirements.join(' ')} | ${headline(r).replace(/\|/g, '\\|')} |`);
+  out.push('');
+  for (const r of results) {
+    out.push(`### ${r.outcome.toUpperCase()} ${r.id}`, '', r.title, '');
+    for (const v of r.verdicts) out.push(`- ${verdictLine(v)}`);
+    out.push('', '<details><summary>trace</summary>', '', fence(caseText(r)), '', '</details>', '');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,61 @@
+/**
+ * Terminal progress: one line per test case as it finishes, a summary table at the end. When
+ * stdout is not a TTY (CI logs) only failures, errors, warnings and the summary are printed.
+ */
+import pc from 'picocolors';
+import type { Outcome, TestCaseResult, Totals } from '../verdict/verdict.ts';
+import { headline } from './case-text.ts';
+
+export interface TerminalOptions {
+  write: (text: string) => void;
+  /** Print every case (TTY) or only the ones that need attention. */
+  verbose: boolean;
+}
+
+const PAINT: Record<Outcome, (s: string) => string> = {
+  pass: pc.green,
+  informative: pc.cyan,
+  warning: pc.yellow,
+  fail: pc.red,
+  error: pc.magenta,
+  skipped: pc.dim,
+};
+
+export function outcomeLabel(outcome: Outcome): string {
+  const text = { pass: 'PASS', informative: 'INFO', warning: 'WARN', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP' }[outcome];
+  return PAINT[outcome](text.padEnd(5));
+}
+
+export function caseLine(result: TestCaseResult): string {
+  const ms = `${Math.round(result.durationMs)} ms`;
+  const line = `  ${outcomeLabel(result.outcome)} ${result.id}  ${pc.dim(`[${result.requirements.join(' ')}]`)}  ${result.title}  ${pc.dim(ms)}`;
+  if (result.outcome === 'pass' || result.outcome === 'informative') return line;
+  return `${line}\n        ${pc.dim('└')} ${headline(result)}`;
+}
+
+export class TerminalReporter {
+  constructor(private readonly options: TerminalOptions) {}
+
+  header(lines: string[]): void {
+    for (const l of lines) this.options.write(l + '\n');
+  }
+
+  caseFinished(result: TestCaseResult): void {
+    if (this.options.verbose || !['pass', 'informative'].includes(result.outcome)) this.options.write(caseLine(result) + '\n');
+  }
+
+  summary(t: Totals, wallMs: number, outputs: string[]): void {
+    const rows: [Outcome, number][] = [
+      ['pass', t.pass],
+      ['warning', t.warning],
+      ['informative', t.informative],
+      ['fail', t.fail],
+      ['error', t.error],
+      ['skipped', t.skipped],
+    ];
+    const w = this.options.write;
+    w(`\n${pc.bold('Summary')}  ${t.total} test cases in ${(wallMs / 1000).toFixed(2)} s\n`);
+    for (const [outcome, n] of rows) w(`  ${outcomeLabel(outcome)} ${String(n).padStart(4)}\n`);
+    for (const o of outputs) w(`  ${o}\n`);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Runs test cases against a client: each case gets a fresh PF, a fresh client and its own trace,
+ * so any case can run alone. Every case yields exactly one result, whatever happens: a client
+ * that never answers, a harness exception, a hard timeout or Ctrl-C all end as a result with a
+ * reason, never as a missing row.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ClientFactory, ClientUnderTest } from '../client/types.ts';
+import { TraceRecorder, type TraceSink } from '../core/trace.ts';
+import type { ParticipatingFunctionApi } from '../pf/types.ts';
+import type { RunConfig, Windows } from '../testcase/config.ts';
+import { CaseContext, SkipSignal } from '../testcase/context.ts';
+import type { TestCaseDefinition } from '../testcase/definition.ts';
+import { aggregate, type Outcome, type TestCaseResult, type Verdict } from '../verdict/verdict.ts';
+import { race, runPool } from './pool.ts';
+
+export type StartPf = (options: { config: RunConfig; trace: TraceSink; actor: string }) => Promise<ParticipatingFunctionApi>;
+
+export interface RunOptions {
+  cases: readonly TestCaseDefinition[];
+  client: ClientFactory;
+  config: RunConfig;
+  startPf: StartPf;
+  /** Cases run at once (each has its own ports). Default 1. */
+  jobs?: number;
+  /** Hard cap per case; default three times the sum of all windows. */
+  caseTimeoutMs?: number;
+  signal?: AbortSignal;
+  onCaseStart?: (definition: TestCaseDefinition) => void;
+  onCaseFinished?: (result: TestCaseResult) => void;
+}
+
+const TEARDOWN_LIMIT_MS = 5_000;
+
+export function defaultCaseTimeout(windows: Windows): number {
+  const sum = Object.entries(windows)
+    .filter(([k]) => k.endsWith('Ms'))
+    .reduce((s, [, v]) => s + v, 0);
+  return 3 * sum;
+}
+
+interface Partial {
+  verdicts: readonly Verdict[];
+  notes: readonly string[];
+  trace: TraceRecorder;
+}
+
+function finish(
+  definition: TestCaseDefinition,
+  startedAt: string,
+  t0: number,
+  part: Partial,
+  outcome: Outcome,
+  extra: { skipReason?: string; error?: { message: string; stack?: string } } = {},
+): TestCaseResult {
+  return {
+    id: definition.id,
+    title: definition.title,
+    group: definition.group,
+    requirements: definition.requirements,
+    outcome,
+    verdicts: part.verdicts,
+    notes: part.notes,
+    startedAt,
+    durationMs: performance.now() - t0,
+    trace: part.trace.events,
+    ...extra,
+  };
+}
+
+export function notStartedResult(definition: TestCaseDefinition, reason: string): TestCaseResult {
+  return {
+    id: definition.id,
+    title: definition.title,
+    group: definition.group,
+    requirements: definition.requirements,
+    outcome: 'skipped',
+    verdicts: [],
+    notes: [],
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    trace: [],
+    skipReason: reason,
+  };
+}
+
+async function bounded(p: Promise<unknown> | undefined): Promise<void> {
+  if (p) await race(p, TEARDOWN_LIMIT_MS);
+}
+
+export async function runCase(definition: TestCaseDefinition, options: RunOptions): Promise<TestCaseResult> {
+  const { config } = options;
+  const recorder = new TraceRecorder();
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  const empty: Partial = { verdicts: [], notes: [], trace: recorder };
+  let pf: ParticipatingFunctionApi | undefined;
+  let client: ClientUnderTest | undefined;
+  try {
+    const started = await race(options.startPf({ config, trace: recorder.sink, actor: 'pf' }), TEARDOWN_LIMIT_MS, options.signal);
+    if (started.kind !== 'done') {
+      const why = started.kind === 'threw' ? String((started.error as Error)?.message ?? started.error) : started.kind;
+      return finish(definition, startedAt, t0, empty, 'error', { error: { message: `could not start the Participating Function: ${why}` } });
+    }
+    pf = started.value;
+    client = options.client.create();
+    const ut = client.upperTester;
+    if (definition.upperTester.length > 0) {
+      if (!ut) return finish(definition, startedAt, t0, empty, 'skipped', { skipReason: `needs upper tester (${definition.upperTester.join(', ')})` });
+      const missing = definition.upperTester.filter((op) => !ut.supports.has(op));
+      if (missing.length > 0) return finish(definition, startedAt, t0, empty, 'skipped', { skipReason: `needs upper tester operations not supported: ${missing.join(', ')}` });
+    }
+    const clientStart = await race(
+      client.start({ registrar: pf.registrar, aor: config.identities.clientAor, groupIdentity: config.identities.groupIdentity, timers: config.timers }),
+      config.windows.registrationMs,
+      options.signal,
+    );
+    if (clientStart.kind !== 'done') {
+      const why = clientStart.kind === 'threw' ? String((clientStart.error as Error)?.message ?? clientStart.error) : clientStart.kind;
+      return finish(definition, startedAt, t0, empty, 'error', { error: { message: `could not start the client under test: ${why}` } });
+    }
+    const binding = await pf.waitForRegistration(config.windows.registrationMs);
+    if (!binding) {
+      return finish(definition, startedAt, t0, empty, 'error', {
+        error: { message: `precondition: the client did not REGISTER within ${config.windows.registrationMs} ms` },
+      });
+    }
+    const context = new CaseContext(pf, ut, config, recorder, definition.requirements);
+    const part: Partial = { verdicts: context.verdicts, notes: context.notes, trace: recorder };
+    const limit = options.caseTimeoutMs ?? defaultCaseTimeout(config.windows);
+    const ran = await race(definition.run(context), limit, options.signal);
+    switch (ran.kind) {
+      case 'done':
+        return finish(definition, startedAt, t0, part, aggregate(context.verdicts));
+      case 'threw':
+        if (ran.error instanceof SkipSignal) return finish(definition, startedAt, t0, part, 'skipped', { skipReason: ran.error.reason });
+        return finish(definition, startedAt, t0, part, 'error', {
+          error: { message: (ran.error as Error)?.message ?? String(ran.error), ...((ran.error as Error)?.stack ? { stack: (ran.error as Error).stack! } : {}) },
+        });
+      case 'timeout':
+        return finish(definition, startedAt, t0, part, 'error', { error: { message: `test case exceeded its hard limit of ${limit} ms` } });
+      default:
+        return finish(definition, startedAt, t0, part, 'error', { error: { message: 'run interrupted while this case was running' } });
+    }
+  } catch (error) {
+    return finish(definition, startedAt, t0, empty, 'error', { error: { message: (error as Error)?.message ?? String(error) } });
+  } finally {
+    await bounded(client?.stop());
+    await bounded(pf?.close());
+  }
+}
+
+export async function runSuite(options: RunOptions): Promise<TestCaseResult[]> {
+  return runPool(
+    options.cases,
+    options.jobs ?? 1,
+    async (definition) => {
+      options.onCaseStart?.(definition);
+      const result = await runCase(definition, options);
+      options.onCaseFinished?.(result);
+      return result;
+    },
+    {
+      ...(options.signal ? { signal: options.signal } : {}),
+      notStarted: (definition) => {
+        const result = notStartedResult(definition, 'run interrupted before this case started');
+        options.onCaseFinished?.(result);
+        return result;
+      },
+    },
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * Verdict arithmetic. A test case collects verdict records, each bound to one requirement ID and
+ * backed by the trace events that decided it; the case outcome is the worst of them. As in ETSI
+ * suites a verdict only ever moves towards worse.
+ */
+import type { TraceEvent } from '../core/trace.ts';
+import type { Level } from './requirements.ts';
+
+export type Outcome = 'pass' | 'informative' | 'warning' | 'fail' | 'error' | 'skipped';
+
+export interface Verdict {
+  readonly requirement: string;
+  readonly level: Level;
+  readonly outcome: Outcome;
+  /** One line: which requirement broke and why (or what was observed). */
+  readonly reason: string;
+  /** The messages that decided it. */
+  readonly evidence: readonly TraceEvent[];
+  /** Confidence of the rule applied: [V] verified, [I] implementations, [U] unconfirmed. */
+  readonly marker?: 'V' | 'I' | 'U';
+}
+
+export interface TestCaseResult {
+  readonly id: string;
+  readonly title: string;
+  readonly group: string;
+  readonly requirements: readonly string[];
+  readonly outcome: Outcome;
+  readonly verdicts: readonly Verdict[];
+  readonly startedAt: string;
+  readonly durationMs: number;
+  /** Every trace event of this case, in order. */
+  readonly trace: readonly TraceEvent[];
+  readonly notes: readonly string[];
+  readonly skipReason?: string;
+  /** Harness fault (exception in the harness, not a client failure). */
+  readonly error?: { readonly message: string; readonly stack?: string };
+}
+
+const RANK: Record<Outcome, number> = { skipped: 0, informative: 1, pass: 2, warning: 3, fail: 4, error: 5 };
+
+export function worse(a: Outcome, b: Outcome): Outcome {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+/**
+ * The case outcome: worst verdict; `skipped` only when every verdict is skipped; a case that
+ * produced no verdict at all is a harness error, so a forgotten expectation can never pass.
+ */
+export function aggregate(verdicts: readonly Verdict[]): Outcome {
+  if (verdicts.length === 0) return 'error';
+  if (verdicts.every((v) => v.outcome === 'skipped')) return 'skipped';
+  const decided = verdicts.filter((v) => v.outcome !== 'skipped');
+  const worst = decided.map((v) => v.outcome).reduce(worse, 'informative');
+  return worst;
+}
+
+export interface Totals {
+  total: number;
+  pass: number;
+  informative: number;
+  warning: number;
+  fail: number;
+  error: number;
+  skipped: number;
+}
+
+export function totals(results: readonly TestCaseResult[]): Totals {
+  const t: Totals = { total: results.length, pass: 0, informative: 0, warning: 0, fail: 0, error: 0, skipped: 0 };
+  for (const r of results) t[r.outcome]++;
+  return t;
+}
+
+/** Exit code policy: 0 when nothing failed or errored. */
+export function runFailed(results: readonly TestCaseResult[]): boolean {
+  return results.some((r) => r.outcome === 'fail' || r.outcome === 'error');
+}

@@ -1,0 +1,159 @@
+/**
+ * Test purposes for 7.3.12-1a-i / 1a-ii: the client accepts the PF's group INVITE only when the
+ * effective SDP direction of the MSRP stream is sendrecv (RFC 8866 §6.7: media level, else
+ * session level, else sendrecv) and answers exactly 488 otherwise, with no side effects.
+ * The variants are generated from one table.
+ */
+import type { Direction, InviteResult } from '../harness/pf/types.ts';
+import { headerValue } from '../harness/sip/message.ts';
+import { parseWarning } from '../harness/sip/headers.ts';
+import type { TestContext } from '../harness/testcase/context.ts';
+import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
+import { endSession, establish, ofType, statusText } from './lib/steps.ts';
+
+const GROUP = 'invite-direction';
+
+interface DirectionRow {
+  /** Case id suffix. */
+  name: string;
+  session: Direction | null;
+  media: Direction | null;
+  /** PROTOCOLS.md §1.2 edge case. */
+  edge: string;
+  effective: Direction;
+}
+
+/** The placements of PROTOCOLS.md §1.2 E1, E3–E6 and the 1a-ii list. */
+export const DIRECTION_TABLE: readonly DirectionRow[] = [
+  { name: 'media-sendrecv', session: null, media: 'sendrecv', edge: 'E1', effective: 'sendrecv' },
+  { name: 'session-sendrecv', session: 'sendrecv', media: null, edge: 'E3', effective: 'sendrecv' },
+  { name: 'session-sendonly-media-sendrecv', session: 'sendonly', media: 'sendrecv', edge: 'E4', effective: 'sendrecv' },
+  { name: 'media-sendonly', session: null, media: 'sendonly', edge: '1a-ii', effective: 'sendonly' },
+  { name: 'media-recvonly', session: null, media: 'recvonly', edge: '1a-ii', effective: 'recvonly' },
+  { name: 'media-inactive', session: null, media: 'inactive', edge: '1a-ii', effective: 'inactive' },
+  { name: 'session-sendonly', session: 'sendonly', media: null, edge: 'E6', effective: 'sendonly' },
+  { name: 'session-recvonly', session: 'recvonly', media: null, edge: 'E6', effective: 'recvonly' },
+  { name: 'session-inactive', session: 'inactive', media: null, edge: 'E6', effective: 'inactive' },
+  { name: 'session-sendrecv-media-sendonly', session: 'sendrecv', media: 'sendonly', edge: 'E5', effective: 'sendonly' },
+];
+
+function placement(row: Pick<DirectionRow, 'session' | 'media'>): string {
+  const parts = [row.session ? `session-level a=${row.session}` : null, row.media ? `media-level a=${row.media}` : null].filter(Boolean);
+  return parts.length > 0 ? parts.join(' + ') : 'no direction attribute';
+}
+
+/** 7.3.12-1a-ii: exactly 488, ACKed, no retransmission after ACK (UDP), no MSRP/BYE/SUBSCRIBE. */
+export async function judgeRejection(t: TestContext, invite: InviteResult, why: string): Promise<void> {
+  const evidence = [invite.request, ...invite.provisional, invite.final, invite.ack];
+  if (!invite.final) {
+    t.violation('7.3.12-1a-ii', `expected 488 (${why}), got no final response: ${invite.failure?.message ?? 'timeout'}`, evidence);
+    t.notJudged('7.3.12-1a-ii-warning', 'no final response');
+    return;
+  }
+  const status = invite.final.status;
+  if (status !== 488) {
+    t.violation('7.3.12-1a-ii', `expected exactly 488 Not Acceptable Here (${why}), got ${statusText(invite.final)}`, evidence);
+    if (invite.session) await endSession(t, invite.session);
+    t.notJudged('7.3.12-1a-ii-warning', `the final response was ${status}, not 488`);
+    return;
+  }
+  const warning = headerValue(invite.final, 'warning');
+  if (warning === undefined) {
+    t.violation('7.3.12-1a-ii-warning', '488 without a Warning header explaining why the offer was rejected (RFC 3261 §13.3.1.3 SHOULD)', invite.final);
+  } else {
+    const parsed = parseWarning(warning);
+    t.check(
+      '7.3.12-1a-ii-warning',
+      parsed.ok,
+      `488 carries Warning: ${warning}`,
+      `488 carries a malformed Warning header "${warning}" (RFC 3261 §20.43: warn-code SP warn-agent SP warn-text)`,
+      invite.final,
+    );
+  }
+  // Side effects within the window after the ACK.
+  const since = invite.startSeq;
+  const sideEffect = await t.pf.events.expectNone(
+    (e) =>
+      (e.type === 'msrp-connection' && e.state !== 'closed') ||
+      e.type === 'client-bye' ||
+      e.type === 'subscribe' ||
+      (e.type === 'invite-response' && e.retransmission && e.response.status === 488 && e.seq > ackSeq(t, since)),
+    { within: t.windows.sideEffectMs, since },
+  );
+  if (sideEffect) {
+    const what =
+      sideEffect.type === 'msrp-connection'
+        ? 'an MSRP connection'
+        : sideEffect.type === 'client-bye'
+          ? 'a BYE (no dialog exists after a 488; RFC 3261 §15: a UA MUST NOT send a BYE outside a dialog)'
+          : sideEffect.type === 'subscribe'
+            ? 'a SUBSCRIBE (1b applies only to an established session)'
+            : 'a 488 retransmission after the PF\'s ACK (RFC 3261 §17.2.1: Timer G stops on ACK)';
+    t.violation('7.3.12-1a-ii', `488 was sent, but the client followed it with ${what}`, [...evidence, sideEffect]);
+    return;
+  }
+  t.pass('7.3.12-1a-ii', `exactly 488 (${why}); ACKed; no MSRP connection, BYE, SUBSCRIBE or 488 retransmission within ${t.windows.sideEffectMs} ms`, evidence);
+}
+
+/** The event-log position of the PF's ACK (retransmissions after it are violations). */
+function ackSeq(t: TestContext, since: number): number {
+  const ack = t.pf.events.since(since).find(ofType('request-sent', (e) => e.request.method === 'ACK'));
+  return ack ? ack.seq : Number.POSITIVE_INFINITY;
+}
+
+function directionCase(row: DirectionRow): TestCaseDefinition {
+  const accept = row.effective === 'sendrecv';
+  const where = placement(row);
+  return defineTestCase({
+    id: `inv-dir-${row.name}`,
+    title: `${where} → ${accept ? 'accepted (2xx)' : '488 Not Acceptable Here'}`,
+    purpose: `Group INVITE with ${where} (${row.edge}); effective direction ${row.effective} per RFC 8866 §6.7, so the client ${accept ? 'accepts and uses the session' : 'answers exactly 488 and does nothing else'}.`,
+    group: GROUP,
+    requirements: accept ? ['7.3.12-1a-i'] : ['7.3.12-1a-ii', '7.3.12-1a-ii-warning'],
+    async run(t) {
+      t.note(`effective direction: ${row.effective} (${where}; ${row.edge})`);
+      if (accept) {
+        const done = await establish(t, { direction: { session: row.session, media: row.media } });
+        if (done) await endSession(t, done.session);
+        return;
+      }
+      const invite = await t.pf.invite({ direction: { session: row.session, media: row.media } });
+      await judgeRejection(t, invite, `effective direction ${row.effective}: ${where}`);
+    },
+  });
+}
+
+/** E2: no direction attribute anywhere. Reported as observed unless a reading is configured. */
+const noDirection = defineTestCase({
+  id: 'inv-dir-none',
+  title: 'no direction attribute anywhere → reported (ambiguity E2)',
+  purpose:
+    'The CR says "is set to a=sendrecv"; RFC 8866 §6.7 says sendrecv is the default. The observed answer is reported; ambiguity.noDirection = sdp-default makes acceptance normative, literal makes 488 normative.',
+  group: GROUP,
+  requirements: ['7.3.12-1a-i-absent', '7.3.12-1a-i', '7.3.12-1a-ii', '7.3.12-1a-ii-warning'],
+  async run(t) {
+    const reading = t.config.ambiguity.noDirection;
+    t.note(`ambiguity E2 reading: ${reading}`);
+    if (reading === 'sdp-default') {
+      const done = await establish(t, { direction: { session: null, media: null } });
+      if (done) await endSession(t, done.session);
+      return;
+    }
+    const invite = await t.pf.invite({ direction: { session: null, media: null } });
+    if (reading === 'literal') {
+      await judgeRejection(t, invite, 'no direction attribute, literal reading of the CR');
+      return;
+    }
+    const seen = invite.final ? statusText(invite.final) : `no final response (${invite.failure?.message ?? 'timeout'})`;
+    const evidence = [invite.request, invite.final];
+    if (invite.final?.status === 488) {
+      // PROTOCOLS.md E2/N21: the SDP default is sendrecv, so a rejection is worth a warning, never a failure.
+      t.warn('7.3.12-1a-i-absent', `offer without any direction attribute answered 488: RFC 8866 §6.7 makes sendrecv the default (literal CR reading; set ambiguity.noDirection to choose)`, evidence);
+    } else {
+      t.inform('7.3.12-1a-i-absent', `offer without any direction attribute answered ${seen} (RFC 8866 §6.7 default sendrecv)`, evidence);
+    }
+    if (invite.session) await endSession(t, invite.session);
+  },
+});
+
+export const INVITE_DIRECTION_CASES: readonly TestCaseDefinition[] = [...DIRECTION_TABLE.map(directionCase), noDirection];
