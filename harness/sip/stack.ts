@@ -1,0 +1,387 @@
+/**
+ * The SIP stack facade: one transport, the transaction tables, and the two bits of UA core that
+ * live below dialogs — the UAS 2xx retransmission until ACK (§13.3.1.4) and CANCEL handling (§9.2).
+ * Everything it sends goes out as exact bytes through SipTransport, so it all lands in the trace.
+ */
+import { EventEmitter } from 'node:events';
+import { systemClock } from '../core/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { harnessError, hasErrors } from '../core/diagnostic.ts';
+import type { TraceSink, TransportKind } from '../core/trace.ts';
+import { buildResponse } from './build.ts';
+import { formatVia, parseVia, tagOf } from './headers.ts';
+import type { Via } from './headers.ts';
+import { headerFields, headerValue, headerValues, splitList } from './message.ts';
+import type { SipHeaderField, SipMessage, SipRequest, SipResponse } from './message.ts';
+import type { ParsedSip } from './parser.ts';
+import { serializeSipMessage } from './serializer.ts';
+import { AUTO_TRYING_AFTER_MS, resolveTimers, transactionTimeout } from './timers.ts';
+import type { SipTimers } from './timers.ts';
+import {
+  clientKey,
+  InviteClientTransaction,
+  InviteServerTransaction,
+  NonInviteClientTransaction,
+  NonInviteServerTransaction,
+  serverKey,
+  transactionIdentity,
+} from './transaction.ts';
+import type { ClientTransaction, RequestSource, SendOutcome, ServerTransaction, TransactionIo } from './transaction.ts';
+import { bareAddress, SipTransport } from './transport.ts';
+import type { InboundMessage, SendResult, Target } from './transport.ts';
+
+export type { ClientTransaction, ServerTransaction, RequestSource } from './transaction.ts';
+export type { Target, SendResult } from './transport.ts';
+
+export interface SipStackOptions {
+  actor: string;
+  address: string;
+  /** Ports to bind (0 = ephemeral); when neither is given both UDP and TCP are bound ephemeral. */
+  udpPort?: number;
+  tcpPort?: number;
+  timers?: Partial<SipTimers>;
+  clock?: Clock;
+  trace?: TraceSink;
+  /** INVITE server transactions send 100 Trying when the TU is silent (§17.2.1). Default true. */
+  autoTrying?: boolean;
+  /** How long the TU may stay silent before that 100 Trying. Default 200 ms. */
+  tryingAfterMs?: number;
+}
+
+export interface AckInfo {
+  source: RequestSource;
+  /** The INVITE server transaction whose 2xx this ACK acknowledges, when one matched. */
+  transaction?: ServerTransaction;
+}
+
+export interface SipStackEvents {
+  /** A new request (not ACK, not CANCEL); retransmissions are absorbed by its transaction. */
+  request: [txn: ServerTransaction];
+  /** ACK for a 2xx (or any ACK no transaction claimed), matched by Call-ID + CSeq number + To tag. */
+  ack: [ack: SipRequest, info: AckInfo];
+  /** 64·T1 after a 2xx to INVITE with no ACK (§13.3.1.4: the session SHOULD be ended with BYE). */
+  'ack-timeout': [txn: ServerTransaction, response: SipResponse];
+  /** A message with error diagnostics, or one no transaction logic can handle. */
+  invalid: [parsed: ParsedSip, source: RequestSource];
+  /** A 2xx to INVITE that repeats one already delivered: the UAC core re-sends its ACK (§13.2.2.4). */
+  '2xx-retransmission': [response: SipResponse, txn: ClientTransaction];
+  /** A response no client transaction matched (including 2xx after the transaction ended). */
+  'stray-response': [response: SipResponse, source: RequestSource];
+  /** Every received CANCEL (not its retransmissions), with the INVITE transaction it matched. */
+  cancel: [cancel: ServerTransaction, invite: ServerTransaction | undefined];
+}
+
+/** §13.3.1.4 state for one 2xx to INVITE. */
+interface PendingAck {
+  readonly txn: ServerTransaction;
+  readonly response: SipResponse;
+  acked: boolean;
+  retransmit?: TimerHandle;
+  deadline?: TimerHandle;
+}
+
+function isIpv6(address: string): boolean {
+  return bareAddress(address).includes(':');
+}
+
+function hostText(address: string): string {
+  return isIpv6(address) ? `[${bareAddress(address)}]` : address;
+}
+
+/**
+ * §18.2.2 (with RFC 3581): TCP back on the request's connection (or, if it closed, to the source
+ * address and sent-by port); UDP to the source address (= `received`) and sent-by port, or the
+ * source port when the client asked for rport. maddr is not honoured: the harness answers unicast.
+ */
+export function responseTarget(source: RequestSource, via: Via): Target {
+  const port = via.rport !== undefined ? source.remote.port : (via.port ?? 5060);
+  const target: Target = { transport: source.transport, address: source.remote.address, port };
+  if (source.transport === 'tcp' && source.connectionId !== undefined) target.connectionId = source.connectionId;
+  return target;
+}
+
+/**
+ * §18.2.1 and RFC 3581 §4: the server transport stamps the top Via with `received` (when sent-by is
+ * not the source address) and fills an empty `rport`, so responses built from the request carry them.
+ * Returns a copy; the parsed original stays as received.
+ */
+export function stampTopVia(request: SipRequest, via: Via, source: RequestSource): SipRequest {
+  const needsReceived = bareAddress(via.host).toLowerCase() !== source.remote.address.toLowerCase();
+  const needsRport = via.rport === true;
+  if (!needsReceived && !needsRport) return request;
+  const stamped: Via = { ...via };
+  if (needsReceived) stamped.received = source.remote.address;
+  if (needsRport) stamped.rport = source.remote.port;
+  const first = headerFields(request, 'via')[0];
+  if (first === undefined) return request;
+  const values = splitList(first.value);
+  const replacement: SipHeaderField = { name: first.name, value: [formatVia(stamped), ...values.slice(1)].join(', ') };
+  return { ...request, headers: request.headers.map((h) => (h === first ? replacement : h)) };
+}
+
+export class SipStack extends EventEmitter<SipStackEvents> {
+  readonly actor: string;
+  readonly transport: SipTransport;
+  readonly timers: SipTimers;
+  readonly clock: Clock;
+
+  private readonly autoTrying: boolean;
+  private readonly tryingAfterMs: number;
+  private readonly clientTxns = new Map<string, ClientTransaction>();
+  private readonly serverTxns = new Map<string, ServerTransaction>();
+  private readonly pendingAcks = new Map<string, PendingAck>();
+  private closed = false;
+
+  private constructor(actor: string, transport: SipTransport, options: SipStackOptions) {
+    super();
+    this.actor = actor;
+    this.transport = transport;
+    this.timers = resolveTimers(options.timers);
+    this.clock = options.clock ?? systemClock;
+    this.autoTrying = options.autoTrying ?? true;
+    this.tryingAfterMs = options.tryingAfterMs ?? AUTO_TRYING_AFTER_MS;
+    transport.on('message', (m) => this.dispatch(m));
+  }
+
+  static async start(options: SipStackOptions): Promise<SipStack> {
+    const bindOptions: Parameters<typeof SipTransport.bind>[0] = { address: options.address, actor: options.actor };
+    if (options.udpPort !== undefined) bindOptions.udpPort = options.udpPort;
+    if (options.tcpPort !== undefined) bindOptions.tcpPort = options.tcpPort;
+    if (options.trace !== undefined) bindOptions.trace = options.trace;
+    const transport = await SipTransport.bind(bindOptions);
+    return new SipStack(options.actor, transport, options);
+  }
+
+  /** `sip:actor@127.0.0.1:5060;transport=tcp` for the bound socket of that transport. */
+  contactFor(transport: TransportKind): string {
+    const local = this.localEndpoint(transport);
+    return `sip:${this.actor}@${hostText(local.address)}:${local.port};transport=${transport}`;
+  }
+
+  /** Top Via value for a request we send: `SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK…`. */
+  viaFor(transport: TransportKind, branch: string): string {
+    const local = this.localEndpoint(transport);
+    return `SIP/2.0/${transport.toUpperCase()} ${hostText(local.address)}:${local.port};branch=${branch}`;
+  }
+
+  private localEndpoint(transport: TransportKind): { address: string; port: number } {
+    const local = transport === 'udp' ? this.transport.udp : this.transport.tcp;
+    return local ?? { address: '0.0.0.0', port: 0 };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Client side
+
+  /** Starts a client transaction for the request as built (its top Via branch is the key). */
+  sendRequest(request: SipRequest, target: Target): ClientTransaction {
+    const io = this.ioFor({ ...target }, target.transport === 'tcp');
+    const identity = transactionIdentity(request);
+    const branch = identity.ok ? identity.value.branch : undefined;
+    const txn = request.method === 'INVITE' ? new InviteClientTransaction(request, branch ?? '', io) : new NonInviteClientTransaction(request, branch ?? '', io);
+    if (request.method === 'ACK') {
+      txn.abort(harnessError('SIP_ACK_WITHOUT_TRANSACTION', 'ACK has no client transaction: use sendAck (2xx) or let the INVITE transaction ACK non-2xx'));
+      return txn;
+    }
+    if (branch === undefined || this.closed) {
+      const why = this.closed ? 'the stack is closed' : `no top Via branch to match responses on (${identity.diagnostics.map((d) => d.code).join(', ') || 'no branch'})`;
+      txn.abort(harnessError('SIP_UNMATCHABLE_REQUEST', `cannot start a transaction: ${why}`, txn.requestBytes));
+      return txn;
+    }
+    this.clientTxns.set(txn.key, txn);
+    txn.on('terminated', () => {
+      if (this.clientTxns.get(txn.key) === txn) this.clientTxns.delete(txn.key);
+    });
+    txn.start();
+    return txn;
+  }
+
+  /** ACK for a 2xx: sent by the UAC core, outside any transaction (§13.2.2.4). */
+  sendAck(ack: SipRequest, target: Target): Promise<SendResult> {
+    return this.transport.send(serializeSipMessage(ack, { contentLength: 'compute' }), target);
+  }
+
+  /** Exactly these bytes (a message is serialized verbatim, Content-Length as given). */
+  sendStateless(message: SipMessage | Buffer, target: Target): Promise<SendResult> {
+    const bytes = Buffer.isBuffer(message) ? message : serializeSipMessage(message, { contentLength: 'verbatim' });
+    return this.transport.send(bytes, target);
+  }
+
+  /** Transaction I/O towards one peer; on TCP it sticks to the connection the first send used. */
+  private ioFor(target: Target, reliable: boolean): TransactionIo {
+    return {
+      clock: this.clock,
+      timers: this.timers,
+      reliable,
+      send: async (bytes: Buffer): Promise<SendOutcome> => {
+        const sent = await this.transport.send(bytes, target);
+        if (!sent.ok) return sent;
+        if (sent.connectionId !== undefined) target.connectionId = sent.connectionId;
+        return { ok: true };
+      },
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Inbound dispatch
+
+  private dispatch(inbound: InboundMessage): void {
+    if (this.closed) return;
+    const source: RequestSource = {
+      transport: inbound.transport,
+      local: inbound.local,
+      remote: inbound.remote,
+      ...(inbound.connectionId !== undefined ? { connectionId: inbound.connectionId } : {}),
+    };
+    const { parsed } = inbound;
+    const message = parsed.message;
+    if (message === null) {
+      this.emit('invalid', parsed, source);
+      return;
+    }
+    if (hasErrors(parsed.diagnostics)) this.emit('invalid', parsed, source);
+    if (message.kind === 'response') this.onResponse(message, parsed, source);
+    else this.onRequest(message, parsed, source);
+  }
+
+  private onResponse(response: SipResponse, parsed: ParsedSip, source: RequestSource): void {
+    const identity = transactionIdentity(response);
+    const txn = identity.ok && identity.value.branch !== undefined ? this.clientTxns.get(clientKey(identity.value.branch, identity.value.cseqMethod)) : undefined;
+    if (!identity.ok && !hasErrors(parsed.diagnostics)) this.emit('invalid', { ...parsed, diagnostics: [...parsed.diagnostics, ...identity.diagnostics] }, source);
+    if (txn === undefined) {
+      this.emit('stray-response', response, source);
+      return;
+    }
+    const repeat2xx = txn.state === 'accepted' && response.status >= 200 && response.status < 300;
+    txn.receive(response);
+    if (repeat2xx) this.emit('2xx-retransmission', response, txn);
+  }
+
+  private onRequest(request: SipRequest, parsed: ParsedSip, source: RequestSource): void {
+    const identity = transactionIdentity(request);
+    const viaValue = headerValues(request, 'via')[0];
+    const via = viaValue === undefined ? undefined : parseVia(viaValue);
+    if (!identity.ok || via === undefined || !via.ok) {
+      // Without a Via and CSeq there is no transaction and nowhere to answer: report only.
+      if (!hasErrors(parsed.diagnostics)) this.emit('invalid', { ...parsed, diagnostics: [...parsed.diagnostics, ...identity.diagnostics] }, source);
+      return;
+    }
+    const key = serverKey(request, identity.value);
+    const existing = this.serverTxns.get(key);
+    if (request.method === 'ACK') {
+      const outcome = existing?.receive(request);
+      if (outcome === undefined || outcome === 'pass-to-core') this.onAckFor2xx(request, source);
+      return;
+    }
+    if (existing !== undefined) {
+      existing.receive(request);
+      return;
+    }
+    const stamped = stampTopVia(request, via.value, source);
+    const io = this.ioFor(responseTarget(source, via.value), source.transport === 'tcp');
+    const fatal = hasErrors(parsed.diagnostics);
+    let txn: ServerTransaction;
+    if (request.method === 'INVITE') {
+      const options: ConstructorParameters<typeof InviteServerTransaction>[5] = { onInvite2xx: (t, r) => this.start2xxRetransmission(t, r, io) };
+      // A request with fatal diagnostics is left entirely to the TU: no automatic 100.
+      if (this.autoTrying && !fatal) options.tryingAfterMs = this.tryingAfterMs;
+      txn = new InviteServerTransaction(stamped, parsed, source, key, io, options);
+    } else {
+      txn = new NonInviteServerTransaction(stamped, parsed, source, key, io);
+    }
+    this.serverTxns.set(key, txn);
+    txn.on('terminated', () => {
+      if (this.serverTxns.get(key) === txn) this.serverTxns.delete(key);
+    });
+    if (request.method === 'CANCEL') this.onCancel(txn, identity.value, fatal);
+    else this.emit('request', txn);
+  }
+
+  /** §9.2: 200 to the CANCEL, 487 to the INVITE if it has no final yet; 481 when nothing matches. */
+  private onCancel(cancel: ServerTransaction, identity: Parameters<typeof serverKey>[1], fatal: boolean): void {
+    const invite = this.serverTxns.get(serverKey(cancel.request, identity, 'INVITE'));
+    this.emit('cancel', cancel, invite);
+    if (invite === undefined) {
+      if (!fatal) cancel.respond(buildResponse(cancel.request, 481));
+      return;
+    }
+    // A CANCEL after the final has no effect on the INVITE (§9.2) but is still answered 200.
+    const pending = invite.state === 'proceeding';
+    if (invite.autoCancel && !fatal) {
+      // The CANCEL's 200 and the INVITE's 487 share the To tag of any provisional already sent.
+      const toTag = tagOf(headerValue(invite.provisionalResponse ?? invite.request, 'to') ?? '');
+      const tagOption = toTag === undefined ? {} : { toTag };
+      cancel.respond(buildResponse(cancel.request, 200, undefined, tagOption));
+      if (pending) invite.respond(buildResponse(invite.request, 487, undefined, tagOption));
+    }
+    if (pending || !invite.autoCancel) invite.emit('cancelled', cancel);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // UAS core: 2xx reliability (§13.3.1.4)
+
+  private ackKey(message: SipMessage): string | undefined {
+    const callId = headerValue(message, 'call-id');
+    const cseq = (headerValue(message, 'cseq') ?? '').trim().split(/[ \t]+/)[0];
+    const toTag = tagOf(headerValue(message, 'to') ?? '');
+    if (callId === undefined || cseq === undefined || cseq === '' || toTag === undefined) return undefined;
+    return `${callId}|${cseq}|${toTag}`;
+  }
+
+  private start2xxRetransmission(txn: ServerTransaction, response: SipResponse, io: TransactionIo): void {
+    const key = this.ackKey(response);
+    if (key === undefined) return;
+    const bytes = serializeSipMessage(response, { contentLength: 'compute' });
+    const pending: PendingAck = { txn, response, acked: false };
+    this.pendingAcks.get(key)?.retransmit?.cancel();
+    this.pendingAcks.set(key, pending);
+    // Independent of transport: the 2xx is retransmitted even over TCP.
+    const arm = (interval: number): void => {
+      pending.retransmit = this.clock.setTimer(interval, () => {
+        if (pending.acked || this.closed) return;
+        void io.send(bytes);
+        arm(Math.min(2 * interval, this.timers.t2));
+      });
+    };
+    arm(this.timers.t1);
+    pending.deadline = this.clock.setTimer(transactionTimeout(this.timers), () => {
+      pending.retransmit?.cancel();
+      if (this.pendingAcks.get(key) === pending) this.pendingAcks.delete(key);
+      if (pending.acked) return;
+      txn.emit('ack-timeout');
+      this.emit('ack-timeout', txn, response);
+    });
+  }
+
+  private onAckFor2xx(ack: SipRequest, source: RequestSource): void {
+    const key = this.ackKey(ack);
+    const pending = key === undefined ? undefined : this.pendingAcks.get(key);
+    if (pending === undefined) {
+      this.emit('ack', ack, { source });
+      return;
+    }
+    if (!pending.acked) {
+      pending.acked = true;
+      pending.retransmit?.cancel();
+      pending.txn.emit('ack', ack);
+    }
+    // Kept until the deadline so a repeated ACK still names its transaction.
+    this.emit('ack', ack, { source, transaction: pending.txn });
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Stops every timer and closes every socket; listeners are kept but nothing fires again. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const txn of this.clientTxns.values()) txn.stop();
+    for (const txn of this.serverTxns.values()) txn.stop();
+    for (const p of this.pendingAcks.values()) {
+      p.retransmit?.cancel();
+      p.deadline?.cancel();
+    }
+    this.clientTxns.clear();
+    this.serverTxns.clear();
+    this.pendingAcks.clear();
+    await this.transport.close();
+  }
+}
