@@ -1,0 +1,414 @@
+/**
+ * message/cpim (RFC 3862): parser and builder. A CPIM body is a header block (`Name:;param=v value`,
+ * names optionally namespaced as `prefix.Name` after an `NS: prefix <uri>` declaration), a blank line,
+ * the MIME headers of the encapsulated content, a blank line and the content itself, kept byte-exact.
+ * Header kinds are described once, in CPIM_HEADER_TABLE; each row's example line is a golden test.
+ */
+import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
+import { parseRfc3339 } from './datetime.ts';
+
+/** Namespace of the headers RFC 3862 §4 defines (From, To, cc, DateTime, Subject, NS, Require). */
+export const CPIM_NS = 'urn:ietf:params:cpim-headers:';
+/** RFC 5438 §6.1 namespace of the imdn.* headers. */
+export const IMDN_HEADERS_NS = 'urn:ietf:params:imdn';
+
+export interface CpimParam {
+  readonly name: string;
+  readonly value?: string;
+}
+
+export interface CpimHeader {
+  /** Name without prefix, as written (`Message-ID`). */
+  readonly name: string;
+  readonly value: string;
+  /** Prefix as written (`imdn`); absent for unprefixed headers. */
+  readonly prefix?: string;
+  /** Resolved namespace; absent when the prefix was never declared. */
+  readonly namespace?: string;
+  /** RFC 3862 §3.3 parameters between the colon and the value (`Subject:;lang=fr …`). */
+  readonly params: readonly CpimParam[];
+  /** The header line exactly as received, without its line end. */
+  readonly raw: Buffer;
+  readonly offset: number;
+}
+
+export interface MimeHeader {
+  readonly name: string;
+  readonly value: string;
+  readonly raw: Buffer;
+  readonly offset: number;
+}
+
+export interface ParsedCpim {
+  readonly headers: readonly CpimHeader[];
+  /** Prefix → namespace URI as declared by NS headers ('' is the default namespace). */
+  readonly namespaces: ReadonlyMap<string, string>;
+  readonly mime: { readonly headers: readonly MimeHeader[]; readonly contentType?: string; readonly contentDisposition?: string };
+  readonly content: Buffer;
+  readonly contentOffset: number;
+  readonly diagnostics: Diagnostic[];
+}
+
+const NAME = "[A-Za-z0-9!#$%&'*+\\-^_`|~]+";
+const HEADER_START = new RegExp(`^(?:(${NAME})\\.)?(${NAME}):`);
+const MIME_HEADER = /^([!#$%&'*+\-.^_`|~A-Za-z0-9]+):[ \t]*(.*)$/s;
+const URI_VALUE = /^(?:[^<]*?)\s*<([^<>\s]+)>$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$/;
+const PARAM_NAME = new RegExp(`^${NAME}`);
+const NS_VALUE = new RegExp(`^(?:(${NAME}) )?<([^<>\\s]+)>$`);
+const QUOTED = /^"((?:[^"\\]|\\.)*)"/;
+const PARAM_TOKEN = /^[^\s;"]+/;
+const DISPOSITION_TYPES = new Set(['positive-delivery', 'negative-delivery', 'display', 'processing']);
+
+export interface CpimHeaderRule {
+  readonly namespace: string;
+  readonly name: string;
+  readonly clause: string;
+  /** A real line of this kind; the table test parses each one. */
+  readonly example: string;
+  /** Returns why the value is wrong, or undefined when it is fine. */
+  readonly check: (value: string) => string | undefined;
+}
+
+const uriValue = (value: string) => (URI_VALUE.test(value) ? undefined : 'expected [Formal-name] "<" URI ">"');
+
+/** One row per known header kind: parser validation and the golden examples walk the same table. */
+export const CPIM_HEADER_TABLE: readonly CpimHeaderRule[] = [
+  // From: <sip:+15551230001@ims.example.net>
+  { namespace: CPIM_NS, name: 'From', clause: 'RFC 3862 §4.1', example: 'From: <sip:+15551230001@ims.example.net>', check: uriValue },
+  // To: "Weekend group" <sip:grp.7c1e9a@cpm-pf.example.net>
+  { namespace: CPIM_NS, name: 'To', clause: 'RFC 3862 §4.2', example: 'To: "Weekend group" <sip:grp.7c1e9a@cpm-pf.example.net>', check: uriValue },
+  // cc: <sip:+15551230003@ims.example.net>
+  { namespace: CPIM_NS, name: 'cc', clause: 'RFC 3862 §4.3', example: 'cc: <sip:+15551230003@ims.example.net>', check: uriValue },
+  // DateTime: 2024-05-06T09:15:03.000Z
+  { namespace: CPIM_NS, name: 'DateTime', clause: 'RFC 3862 §4.4', example: 'DateTime: 2024-05-06T09:15:03.000Z', check: (v) => (parseRfc3339(v) ? undefined : 'not an RFC 3339 date-time') },
+  // Subject:;lang=fr Objet du message
+  { namespace: CPIM_NS, name: 'Subject', clause: 'RFC 3862 §4.5', example: 'Subject:;lang=fr Objet du message', check: () => undefined },
+  // NS: imdn <urn:ietf:params:imdn>
+  { namespace: CPIM_NS, name: 'NS', clause: 'RFC 3862 §4.6', example: 'NS: imdn <urn:ietf:params:imdn>', check: (v) => (parseNsValue(v) ? undefined : 'expected [prefix SP] "<" URI ">"') },
+  // Require: imdn.Disposition-Notification
+  { namespace: CPIM_NS, name: 'Require', clause: 'RFC 3862 §4.7', example: 'Require: imdn.Disposition-Notification', check: () => undefined },
+  // imdn.Message-ID: Msg7hQ2xLp0aZ
+  { namespace: IMDN_HEADERS_NS, name: 'Message-ID', clause: 'RFC 5438 §6.3', example: 'imdn.Message-ID: Msg7hQ2xLp0aZ', check: (v) => (TOKEN.test(v) ? undefined : 'expected a token') },
+  // imdn.Disposition-Notification: positive-delivery, display
+  {
+    namespace: IMDN_HEADERS_NS,
+    name: 'Disposition-Notification',
+    clause: 'RFC 5438 §6.2',
+    example: 'imdn.Disposition-Notification: positive-delivery, display',
+    check: (v) => {
+      const unknown = splitList(v).filter((t) => !DISPOSITION_TYPES.has(t.toLowerCase()));
+      return unknown.length === 0 ? undefined : `unknown disposition type(s): ${unknown.join(', ')}`;
+    },
+  },
+  // imdn.Original-To: <sip:grp.7c1e9a@cpm-pf.example.net>
+  { namespace: IMDN_HEADERS_NS, name: 'Original-To', clause: 'RFC 5438 §6.4', example: 'imdn.Original-To: <sip:grp.7c1e9a@cpm-pf.example.net>', check: uriValue },
+  // imdn.IMDN-Record-Route: <sip:pf.example.net>
+  { namespace: IMDN_HEADERS_NS, name: 'IMDN-Record-Route', clause: 'RFC 5438 §6.5', example: 'imdn.IMDN-Record-Route: <sip:pf.example.net>', check: uriValue },
+  // imdn.IMDN-Route: <sip:pf.example.net>
+  { namespace: IMDN_HEADERS_NS, name: 'IMDN-Route', clause: 'RFC 5438 §6.6', example: 'imdn.IMDN-Route: <sip:pf.example.net>', check: uriValue },
+];
+
+const RULES = new Map(CPIM_HEADER_TABLE.map((r) => [`${r.namespace} ${r.name.toLowerCase()}`, r]));
+
+function splitList(value: string): string[] {
+  return value.split(',').map((t) => t.trim()).filter(Boolean);
+}
+
+/** `imdn <urn:ietf:params:imdn>` → prefix and URI; `<uri>` alone sets the default namespace. */
+export function parseNsValue(value: string): { prefix: string; uri: string } | undefined {
+  const m = NS_VALUE.exec(value);
+  return m ? { prefix: m[1] ?? '', uri: m[2]! } : undefined;
+}
+
+/** The URI inside `[Formal-name] <uri>`, or the trimmed value when there are no brackets. */
+export function headerUri(value: string): string {
+  const m = URI_VALUE.exec(value);
+  return m ? m[1]! : value.trim();
+}
+
+interface Line {
+  start: number;
+  end: number;
+  /** Offset just after the line end. */
+  next: number;
+  bareLf: boolean;
+}
+
+/** Lines up to and including the first empty one; `terminated` is false when input ran out first. */
+function readBlock(body: Buffer, from: number): { lines: Line[]; next: number; terminated: boolean } {
+  const lines: Line[] = [];
+  let pos = from;
+  while (pos < body.length) {
+    const lf = body.indexOf(0x0a, pos);
+    if (lf === -1) {
+      lines.push({ start: pos, end: body.length, next: body.length, bareLf: false });
+      return { lines, next: body.length, terminated: false };
+    }
+    const crlf = lf > pos && body[lf - 1] === 0x0d;
+    const line = { start: pos, end: crlf ? lf - 1 : lf, next: lf + 1, bareLf: !crlf };
+    if (line.end === line.start) return { lines: lines.concat(line), next: line.next, terminated: true };
+    lines.push(line);
+    pos = line.next;
+  }
+  return { lines, next: pos, terminated: false };
+}
+
+function parseParams(text: string, from: number): { params: CpimParam[]; rest: number } | undefined {
+  const params: CpimParam[] = [];
+  let i = from;
+  while (text[i] === ';') {
+    const n = PARAM_NAME.exec(text.slice(i + 1));
+    if (!n) return undefined;
+    i += 1 + n[0].length;
+    if (text[i] !== '=') {
+      params.push({ name: n[0] });
+      continue;
+    }
+    i++;
+    if (text[i] === '"') {
+      const close = QUOTED.exec(text.slice(i));
+      if (!close) return undefined;
+      params.push({ name: n[0], value: close[1]! });
+      i += close[0].length;
+    } else {
+      const token = PARAM_TOKEN.exec(text.slice(i));
+      if (!token) return undefined;
+      params.push({ name: n[0], value: token[0] });
+      i += token[0].length;
+    }
+  }
+  return { params, rest: i };
+}
+
+/** Parses a message/cpim body. Never throws: every deviation is a diagnostic. */
+export function parseCpim(body: Buffer): ParsedCpim {
+  const diagnostics: Diagnostic[] = [];
+  const headers: CpimHeader[] = [];
+  const namespaces = new Map<string, string>([['', CPIM_NS]]);
+  const seenPrefixesLater: string[] = [];
+
+  const noteBareLf = (line: Line) => {
+    if (line.bareLf) diagnostics.push(diagnostic('CPIM_BARE_LF', 'header line ends in LF without CR', 'RFC 3862 §3.6', { offset: line.end, bytes: '\n' }));
+  };
+
+  const cpimBlock = readBlock(body, 0);
+  for (const line of cpimBlock.lines) {
+    noteBareLf(line);
+    if (line.end === line.start) continue;
+    const raw = body.subarray(line.start, line.end);
+    const text = raw.toString('utf8');
+    const start = HEADER_START.exec(text);
+    const parsedParams = start ? parseParams(text, start[0].length) : undefined;
+    if (!start || !parsedParams || text[parsedParams.rest] !== ' ') {
+      diagnostics.push(
+        diagnostic('CPIM_BAD_HEADER_LINE', /^[ \t]/.test(text) ? 'CPIM headers cannot be folded' : 'expected Name ":" *(";" Parameter) SP Value', 'RFC 3862 §3.6', {
+          offset: line.start,
+          bytes: raw,
+        }),
+      );
+      if (!start) continue;
+    }
+    const prefix = start[1];
+    const name = start[2]!;
+    const params = parsedParams?.params ?? [];
+    const valueStart = parsedParams && text[parsedParams.rest] === ' ' ? parsedParams.rest + 1 : (parsedParams?.rest ?? start[0].length);
+    const value = text.slice(valueStart);
+    const namespace = namespaces.get(prefix ?? '');
+    if (prefix !== undefined && namespace === undefined) {
+      seenPrefixesLater.push(prefix);
+      diagnostics.push(diagnostic('CPIM_UNDECLARED_PREFIX', `prefix "${prefix}" is used before any NS header declares it`, 'RFC 3862 §3.4', { offset: line.start, bytes: raw }));
+    }
+    const header: CpimHeader = {
+      name,
+      value,
+      params,
+      raw,
+      offset: line.start,
+      ...(prefix === undefined ? {} : { prefix }),
+      ...(namespace === undefined ? {} : { namespace }),
+    };
+    headers.push(header);
+    if (namespace === CPIM_NS && name === 'NS') {
+      const ns = parseNsValue(value);
+      if (ns) namespaces.set(ns.prefix, ns.uri);
+    }
+    if (namespace === CPIM_NS && name.toLowerCase() === 'content-disposition') {
+      diagnostics.push(
+        diagnostic('CPIM_DISPOSITION_IN_CPIM_HEADERS', 'Content-Disposition belongs to the MIME headers of the content, not the CPIM header block', 'RFC 3862 §2.4', {
+          severity: 'warning',
+          offset: line.start,
+          bytes: raw,
+        }),
+      );
+    }
+    const rule = namespace === undefined ? undefined : RULES.get(`${namespace} ${name.toLowerCase()}`);
+    if (rule) {
+      if (rule.name !== name) {
+        diagnostics.push(diagnostic('CPIM_HEADER_NAME_CASE', `header name written "${name}", defined as "${rule.name}"`, rule.clause, { severity: 'warning', offset: line.start, bytes: raw }));
+      }
+      const problem = rule.check(value);
+      if (problem) {
+        const code = rule.name === 'DateTime' ? 'CPIM_BAD_DATETIME' : 'CPIM_BAD_HEADER_VALUE';
+        diagnostics.push(diagnostic(code, `${rule.name}: ${problem}`, rule.clause, { offset: line.start + Buffer.byteLength(text.slice(0, valueStart)), bytes: Buffer.from(value, 'utf8') }));
+      }
+    }
+  }
+  for (const prefix of new Set(seenPrefixesLater)) {
+    if (namespaces.has(prefix)) {
+      diagnostics.push(diagnostic('CPIM_UNDECLARED_PREFIX', `prefix "${prefix}" is declared only after headers that use it`, 'RFC 3862 §3.4', { bytes: prefix }));
+    }
+  }
+
+  const missing = (name: string, clause: string, severity: 'error' | 'warning', why: string) => {
+    if (!headers.some((h) => h.namespace === CPIM_NS && h.name.toLowerCase() === name.toLowerCase())) {
+      diagnostics.push(diagnostic('CPIM_MISSING_HEADER', `no ${name} header: ${why}`, clause, { severity }));
+    }
+  };
+  missing('From', 'RFC 3862 §4.1', 'error', 'the sender is mandatory');
+  missing('To', 'RFC 3862 §4.2', 'error', 'at least one recipient is mandatory');
+  const usesImdn = headers.some((h) => h.namespace === IMDN_HEADERS_NS);
+  missing('DateTime', usesImdn ? 'RFC 5438 §6.3' : 'RFC 3862 §4.4', usesImdn ? 'error' : 'warning', usesImdn ? 'a message carrying imdn.* headers must carry DateTime' : 'recommended');
+
+  if (!cpimBlock.terminated) {
+    diagnostics.push(diagnostic('CPIM_NO_HEADER_END', 'the CPIM header block is not ended by an empty line', 'RFC 3862 §2', { offset: body.length, bytes: body.subarray(Math.max(0, body.length - 40)) }));
+    return { headers, namespaces, mime: { headers: [] }, content: Buffer.alloc(0), contentOffset: body.length, diagnostics };
+  }
+
+  const mimeBlock = readBlock(body, cpimBlock.next);
+  const mimeHeaders: MimeHeader[] = [];
+  for (const line of mimeBlock.lines) {
+    noteBareLf(line);
+    if (line.end === line.start) continue;
+    const raw = body.subarray(line.start, line.end);
+    const text = raw.toString('utf8');
+    const previous = mimeHeaders[mimeHeaders.length - 1];
+    if (/^[ \t]/.test(text) && previous) {
+      // MIME headers may be folded (RFC 5322 §2.2.3): unfold into the previous field.
+      mimeHeaders[mimeHeaders.length - 1] = { ...previous, value: `${previous.value} ${text.trim()}`, raw: body.subarray(previous.offset, line.end) };
+      continue;
+    }
+    const m = MIME_HEADER.exec(text);
+    if (!m) {
+      diagnostics.push(diagnostic('CPIM_BAD_HEADER_LINE', 'expected a MIME header "Name: value"', 'RFC 2045 §3', { offset: line.start, bytes: raw }));
+      continue;
+    }
+    mimeHeaders.push({ name: m[1]!, value: m[2]!.trimEnd(), raw, offset: line.start });
+  }
+  if (!mimeBlock.terminated) {
+    diagnostics.push(diagnostic('CPIM_NO_HEADER_END', 'the MIME header block is not ended by an empty line', 'RFC 3862 §2', { offset: body.length, bytes: body.subarray(Math.max(0, body.length - 40)) }));
+  }
+  const mimeValue = (name: string) => mimeHeaders.find((h) => h.name.toLowerCase() === name)?.value;
+  const contentType = mimeValue('content-type');
+  const contentDisposition = mimeValue('content-disposition');
+  const content = mimeBlock.terminated ? body.subarray(mimeBlock.next) : Buffer.alloc(0);
+  if (contentType === undefined) {
+    diagnostics.push(diagnostic('CPIM_MISSING_CONTENT_TYPE', 'the encapsulated MIME headers carry no Content-Type', 'RFC 3862 §2.4', { offset: cpimBlock.next }));
+  }
+  const contentLength = mimeValue('content-length');
+  if (contentLength !== undefined && (!/^\d+$/.test(contentLength) || Number(contentLength) !== content.length)) {
+    diagnostics.push(
+      diagnostic('CPIM_CONTENT_LENGTH_MISMATCH', `Content-Length says ${contentLength} octets, content has ${content.length}`, 'RFC 3862 §2.4', {
+        offset: mimeBlock.next,
+        bytes: content.subarray(0, 80),
+      }),
+    );
+  }
+  const mime = {
+    headers: mimeHeaders,
+    ...(contentType === undefined ? {} : { contentType }),
+    ...(contentDisposition === undefined ? {} : { contentDisposition }),
+  };
+  return { headers, namespaces, mime, content, contentOffset: mimeBlock.terminated ? mimeBlock.next : body.length, diagnostics };
+}
+
+/** First header of the RFC 3862 default namespace named `name` (case-insensitive). */
+export function cpimHeader(parsed: ParsedCpim, name: string): CpimHeader | undefined {
+  return cpimHeaders(parsed, name)[0];
+}
+
+export function cpimHeaders(parsed: ParsedCpim, name: string): CpimHeader[] {
+  const lower = name.toLowerCase();
+  return parsed.headers.filter((h) => h.namespace === CPIM_NS && h.name.toLowerCase() === lower);
+}
+
+/** Header of the IMDN namespace, whatever prefix the sender bound it to (`imdn.Message-ID`, `x.Message-ID`). */
+export function imdnHeader(parsed: ParsedCpim, name: string): CpimHeader | undefined {
+  const lower = name.toLowerCase();
+  return parsed.headers.find((h) => h.namespace === IMDN_HEADERS_NS && h.name.toLowerCase() === lower);
+}
+
+/** Disposition types requested by `imdn.Disposition-Notification` (lower case), empty when absent. */
+export function requestedDispositions(parsed: ParsedCpim): Set<string> {
+  const header = imdnHeader(parsed, 'Disposition-Notification');
+  return new Set(header ? splitList(header.value).map((t) => t.toLowerCase()) : []);
+}
+
+export interface CpimBuildOptions {
+  /** URI (wrapped in <>) or a full name-addr value. */
+  from: string;
+  to: string | readonly string[];
+  dateTime?: string | Date;
+  /** Puts DateTime after the extra headers (the layout of PROTOCOLS §2.9) instead of after To. */
+  dateTimeLast?: boolean;
+  ns?: readonly { prefix: string; uri: string }[];
+  /** Extra CPIM headers in order, names as written (`imdn.Message-ID`). */
+  headers?: readonly { name: string; value: string }[];
+  contentType: string;
+  contentDisposition?: string;
+  /** Write Content-Length (octets of content); default true. */
+  contentLength?: boolean;
+  content: Buffer | string;
+  /** Default CRLF; '\n' only to build deliberately malformed samples. */
+  lineEnding?: string;
+}
+
+function nameAddr(value: string): string {
+  return value.includes('<') ? value : `<${value}>`;
+}
+
+/** Builds the exact bytes of a message/cpim body. */
+export function buildCpim(options: CpimBuildOptions): Buffer {
+  const eol = options.lineEnding ?? '\r\n';
+  const lines: string[] = [`From: ${nameAddr(options.from)}`];
+  for (const to of typeof options.to === 'string' ? [options.to] : options.to) lines.push(`To: ${nameAddr(to)}`);
+  const dateTime = options.dateTime === undefined ? undefined : typeof options.dateTime === 'string' ? options.dateTime : options.dateTime.toISOString();
+  if (dateTime !== undefined && !options.dateTimeLast) lines.push(`DateTime: ${dateTime}`);
+  for (const ns of options.ns ?? []) lines.push(`NS: ${ns.prefix === '' ? '' : `${ns.prefix} `}<${ns.uri}>`);
+  for (const h of options.headers ?? []) lines.push(`${h.name}: ${h.value}`);
+  if (dateTime !== undefined && options.dateTimeLast) lines.push(`DateTime: ${dateTime}`);
+  const content = typeof options.content === 'string' ? Buffer.from(options.content, 'utf8') : options.content;
+  const mime = [`Content-Type: ${options.contentType}`];
+  if (options.contentDisposition !== undefined) mime.push(`Content-Disposition: ${options.contentDisposition}`);
+  if (options.contentLength ?? true) mime.push(`Content-Length: ${content.length}`);
+  return Buffer.concat([Buffer.from(lines.join(eol) + eol + eol + mime.join(eol) + eol + eol, 'utf8'), content]);
+}
+
+export type DispositionType = 'positive-delivery' | 'negative-delivery' | 'display' | 'processing';
+
+export interface GroupChatMessageOptions {
+  from: string;
+  to: string;
+  dateTime: string | Date;
+  imdnMessageId: string;
+  /** Requested notifications; null/undefined/empty writes no Disposition-Notification header. */
+  dispositionNotification?: readonly DispositionType[] | null;
+  text: string;
+}
+
+/** A group chat message as the PF delivers it (PROTOCOLS §2.7 layout). */
+export function buildGroupChatMessage(options: GroupChatMessageOptions): Buffer {
+  const headers = [{ name: 'imdn.Message-ID', value: options.imdnMessageId }];
+  if (options.dispositionNotification && options.dispositionNotification.length > 0) {
+    headers.push({ name: 'imdn.Disposition-Notification', value: options.dispositionNotification.join(', ') });
+  }
+  return buildCpim({
+    from: options.from,
+    to: options.to,
+    dateTime: options.dateTime,
+    ns: [{ prefix: 'imdn', uri: IMDN_HEADERS_NS }],
+    headers,
+    contentType: 'text/plain; charset=utf-8',
+    content: options.text,
+  });
+}

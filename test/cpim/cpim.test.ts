@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import {
+  buildCpim,
+  buildGroupChatMessage,
+  CPIM_HEADER_TABLE,
+  cpimHeader,
+  cpimHeaders,
+  imdnHeader,
+  IMDN_HEADERS_NS,
+  parseCpim,
+  requestedDispositions,
+} from '../../harness/cpim/cpim.ts';
+import { parseRfc3339, sameInstant } from '../../harness/cpim/datetime.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/cpim/${name}`, import.meta.url));
+const codes = (body: Buffer) => parseCpim(body).diagnostics.map((d) => d.code);
+
+describe('CPIM (RFC 3862)', () => {
+  describe('golden samples', () => {
+    it('parses the PROTOCOLS §2.7 group message (328 octets) without diagnostics', () => {
+      const body = fixture('group-message.cpim');
+      expect(body.length).to.equal(328);
+      const p = parseCpim(body);
+      expect(p.diagnostics).to.deep.equal([]);
+      expect(p.headers.map((h) => (h.prefix ? `${h.prefix}.${h.name}` : h.name))).to.deep.equal([
+        'From',
+        'To',
+        'DateTime',
+        'NS',
+        'imdn.Message-ID',
+        'imdn.Disposition-Notification',
+      ]);
+      expect(cpimHeader(p, 'From')?.value).to.equal('<sip:+15551230001@ims.example.net>');
+      expect(imdnHeader(p, 'Message-ID')?.value).to.equal('Msg7hQ2xLp0aZ');
+      expect(imdnHeader(p, 'Message-ID')?.namespace).to.equal(IMDN_HEADERS_NS);
+      expect([...requestedDispositions(p)]).to.deep.equal(['positive-delivery', 'display']);
+      expect(p.mime.contentType).to.equal('text/plain; charset=utf-8');
+      expect(p.content.toString()).to.equal('Hi all, see you at 8');
+      expect(p.headers[0]!.raw.toString()).to.equal('From: <sip:+15551230001@ims.example.net>');
+    });
+
+    it('builds the §2.7 group message byte-identically', () => {
+      const built = buildGroupChatMessage({
+        from: 'sip:+15551230001@ims.example.net',
+        to: 'sip:grp.7c1e9a@cpm-pf.example.net',
+        dateTime: new Date('2024-05-06T09:15:03.000Z'),
+        imdnMessageId: 'Msg7hQ2xLp0aZ',
+        dispositionNotification: ['positive-delivery', 'display'],
+        text: 'Hi all, see you at 8',
+      });
+      expect(built.equals(fixture('group-message.cpim'))).to.equal(true);
+    });
+
+    it('parses the §2.9 and §2.10 notifications (713 and 711 octets)', () => {
+      for (const [name, length] of [['imdn-delivery.cpim', 713], ['imdn-display.cpim', 711]] as const) {
+        const p = parseCpim(fixture(name));
+        expect(fixture(name).length).to.equal(length);
+        expect(p.diagnostics, name).to.deep.equal([]);
+        expect(p.mime.contentDisposition).to.equal('notification');
+        expect(p.mime.contentType).to.equal('message/imdn+xml');
+      }
+    });
+
+    it('round-trips: building from the parsed parts gives the same bytes', () => {
+      const original = fixture('group-message.cpim');
+      const p = parseCpim(original);
+      const rebuilt = buildCpim({
+        from: cpimHeader(p, 'From')!.value,
+        to: cpimHeaders(p, 'To').map((h) => h.value),
+        dateTime: cpimHeader(p, 'DateTime')!.value,
+        ns: [{ prefix: 'imdn', uri: p.namespaces.get('imdn')! }],
+        headers: p.headers.filter((h) => h.prefix === 'imdn').map((h) => ({ name: `${h.prefix}.${h.name}`, value: h.value })),
+        contentType: p.mime.contentType!,
+        content: p.content,
+      });
+      expect(rebuilt.equals(original)).to.equal(true);
+    });
+  });
+
+  describe('header table (each example line is a golden test)', () => {
+    for (const row of CPIM_HEADER_TABLE) {
+      it(`accepts "${row.example}"`, () => {
+        const body = Buffer.from(
+          `From: <sip:a@example.net>\r\nTo: <sip:b@example.net>\r\nDateTime: 2024-05-06T09:15:03Z\r\nNS: imdn <urn:ietf:params:imdn>\r\n${row.example}\r\n\r\nContent-Type: text/plain\r\n\r\nx`,
+        );
+        const p = parseCpim(body);
+        expect(p.diagnostics).to.deep.equal([]);
+        const header = p.headers[4]!;
+        expect(header.namespace).to.equal(row.namespace);
+        expect(header.name).to.equal(row.name);
+        expect(header.raw.toString()).to.equal(row.example);
+      });
+    }
+  });
+
+  describe('header syntax', () => {
+    it('reads RFC 3862 §3.3 parameters between the colon and the value', () => {
+      const p = parseCpim(Buffer.from('From: <sip:a@x>\r\nTo: <sip:b@x>\r\nDateTime: 2024-05-06T09:15:03Z\r\nSubject:;lang=fr;x="a b" Objet du message\r\n\r\nContent-Type: text/plain\r\n\r\n'));
+      const subject = cpimHeader(p, 'Subject')!;
+      expect(subject.params).to.deep.equal([{ name: 'lang', value: 'fr' }, { name: 'x', value: 'a b' }]);
+      expect(subject.value).to.equal('Objet du message');
+      expect(p.diagnostics).to.deep.equal([]);
+    });
+
+    it('resolves any prefix bound to the IMDN namespace', () => {
+      const p = parseCpim(Buffer.from('From: <sip:a@x>\r\nTo: <sip:b@x>\r\nDateTime: 2024-05-06T09:15:03Z\r\nNS: x <urn:ietf:params:imdn>\r\nx.Message-ID: abc\r\n\r\nContent-Type: text/plain\r\n\r\n'));
+      expect(imdnHeader(p, 'Message-ID')?.value).to.equal('abc');
+      expect(p.diagnostics).to.deep.equal([]);
+    });
+
+    it('keeps content byte-exact, including CRLF and non-ASCII octets', () => {
+      const content = Buffer.from('line1\r\nline2\n\u00e9\r\n', 'utf8');
+      const body = buildCpim({ from: 'sip:a@x', to: 'sip:b@x', dateTime: '2024-05-06T09:15:03Z', contentType: 'text/plain; charset=utf-8', content });
+      const p = parseCpim(body);
+      expect(p.content.equals(content)).to.equal(true);
+      expect(p.diagnostics).to.deep.equal([]);
+    });
+  });
+
+  describe('malformed samples (one per diagnostic)', () => {
+    const cases: [string, string][] = [
+      ['undeclared-prefix.cpim', 'CPIM_UNDECLARED_PREFIX'],
+      ['missing-from.cpim', 'CPIM_MISSING_HEADER'],
+      ['bad-header-line.cpim', 'CPIM_BAD_HEADER_LINE'],
+      ['bare-lf.cpim', 'CPIM_BARE_LF'],
+      ['missing-content-type.cpim', 'CPIM_MISSING_CONTENT_TYPE'],
+      ['content-length-mismatch.cpim', 'CPIM_CONTENT_LENGTH_MISMATCH'],
+      ['bad-datetime.cpim', 'CPIM_BAD_DATETIME'],
+      ['disposition-in-cpim-headers.cpim', 'CPIM_DISPOSITION_IN_CPIM_HEADERS'],
+    ];
+    for (const [file, code] of cases) {
+      it(`${file} → ${code}`, () => {
+        expect(codes(fixture(`malformed/${file}`))).to.include(code);
+      });
+    }
+
+    it('reports the offending bytes and offset', () => {
+      const body = fixture('malformed/bad-header-line.cpim');
+      const d = parseCpim(body).diagnostics.find((x) => x.code === 'CPIM_BAD_HEADER_LINE')!;
+      expect(d.bytes.toString()).to.equal('To<sip:grp.7c1e9a@cpm-pf.example.net>');
+      expect(body.subarray(d.offset!, d.offset! + d.bytes.length).equals(d.bytes)).to.equal(true);
+    });
+
+    it('N22 disposition in the CPIM block is a warning, not an error', () => {
+      const d = parseCpim(fixture('malformed/disposition-in-cpim-headers.cpim')).diagnostics.find((x) => x.code === 'CPIM_DISPOSITION_IN_CPIM_HEADERS')!;
+      expect(d.severity).to.equal('warning');
+    });
+
+    it('still parses a bare-LF body leniently', () => {
+      const p = parseCpim(fixture('malformed/bare-lf.cpim'));
+      expect(imdnHeader(p, 'Message-ID')?.value).to.equal('Msg7hQ2xLp0aZ');
+      expect(p.content.toString()).to.equal('Hi all, see you at 8');
+    });
+
+    it('never throws on truncated or garbage input', () => {
+      const sample = fixture('group-message.cpim');
+      for (let cut = 0; cut <= sample.length; cut += 7) expect(() => parseCpim(sample.subarray(0, cut))).not.to.throw();
+      expect(codes(Buffer.from([0xff, 0x00, 0x3a, 0x0a]))).to.include('CPIM_BAD_HEADER_LINE');
+      expect(codes(Buffer.alloc(0))).to.include('CPIM_NO_HEADER_END');
+    });
+
+    it('requires DateTime when imdn headers are used, only recommends it otherwise', () => {
+      const withImdn = parseCpim(Buffer.from('From: <sip:a@x>\r\nTo: <sip:b@x>\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: a\r\n\r\nContent-Type: text/plain\r\n\r\n'));
+      const plain = parseCpim(Buffer.from('From: <sip:a@x>\r\nTo: <sip:b@x>\r\n\r\nContent-Type: text/plain\r\n\r\n'));
+      expect(withImdn.diagnostics.find((d) => d.code === 'CPIM_MISSING_HEADER')?.severity).to.equal('error');
+      expect(plain.diagnostics.find((d) => d.code === 'CPIM_MISSING_HEADER')?.severity).to.equal('warning');
+    });
+  });
+
+  describe('RFC 3339 DateTime', () => {
+    it('compares instants across offsets and fraction formats', () => {
+      expect(sameInstant('2024-05-06T11:15:03+02:00', '2024-05-06T09:15:03.000Z')).to.equal(true);
+      expect(sameInstant('2024-05-06T09:15:03Z', '2024-05-06T09:15:03.001Z')).to.equal(false);
+    });
+    it('rejects out-of-range fields', () => {
+      expect(parseRfc3339('2024-02-30T00:00:00Z')).to.equal(undefined);
+      expect(parseRfc3339('2023-02-29T00:00:00Z')).to.equal(undefined);
+      expect(parseRfc3339('2024-02-29T00:00:00Z')?.epochMicros).to.equal(Date.UTC(2024, 1, 29) * 1000);
+      expect(parseRfc3339('1900-02-29T00:00:00Z')).to.equal(undefined);
+      expect(parseRfc3339('2024-05-06 09:15:03Z')).to.equal(undefined);
+      expect(parseRfc3339('2024-05-06T24:00:00Z')).to.equal(undefined);
+    });
+  });
+});

@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { buildCpim, buildGroupChatMessage, parseCpim, type DispositionType } from '../../harness/cpim/cpim.ts';
+import { checkNotification, requestedKinds, type CheckContext, type Finding } from '../../harness/imdn/checker.ts';
+import { buildImdn, buildImdnMessage, parseImdnXml, type ImdnOptions } from '../../harness/imdn/imdn.ts';
+import { sipUrisEquivalent, urisEquivalent } from '../../harness/imdn/uri-compare.ts';
+
+const read = (path: string) => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url));
+
+const SENDER = 'sip:+15551230001@ims.example.net';
+const CLIENT = 'sip:+15551230002@ims.example.net';
+const GROUP = 'sip:grp.7c1e9a@cpm-pf.example.net';
+const context: CheckContext = { clientUri: CLIENT, groupUri: GROUP };
+
+function original(dispositions: DispositionType[] | null = ['positive-delivery', 'display']) {
+  const cpim = parseCpim(buildGroupChatMessage({ from: SENDER, to: GROUP, dateTime: '2024-05-06T09:15:03.000Z', imdnMessageId: 'Msg7hQ2xLp0aZ', dispositionNotification: dispositions, text: 'Hi all, see you at 8' }));
+  return { cpim, requested: requestedKinds(cpim) };
+}
+
+function notificationOf(body: Buffer) {
+  const cpim = parseCpim(body);
+  return { cpim, imdn: parseImdnXml(cpim.content) };
+}
+
+const goodImdn: ImdnOptions = { messageId: 'Msg7hQ2xLp0aZ', datetime: '2024-05-06T09:15:03.000Z', recipientUri: CLIENT, originalRecipientUri: GROUP, kind: 'delivery', status: 'delivered' };
+
+const rules = (findings: Finding[]) => findings.map((f) => `${f.level}:${f.rule}`).sort();
+
+describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
+  it('finds nothing wrong with the §2.9 and §2.10 golden notifications', () => {
+    expect(checkNotification(original(), notificationOf(read('cpim/imdn-delivery.cpim')), context)).to.deep.equal([]);
+    expect(checkNotification(original(), notificationOf(read('cpim/imdn-display.cpim')), { ...context, userDisplayed: true })).to.deep.equal([]);
+  });
+
+  it('returns every mismatch of a deliberately wrong IMDN in one call', () => {
+    // Wrong message-id, receipt time as <datetime>, To = the group, Content-Disposition missing,
+    // Disposition-Notification present, status failed, recipient-uri someone else.
+    const xml = buildImdn({ ...goodImdn, messageId: 'WrongId', datetime: '2024-05-07T10:00:00Z', recipientUri: 'sip:+15559999999@ims.example.net', status: 'failed' });
+    const body = buildCpim({
+      from: CLIENT,
+      to: GROUP,
+      ns: [{ prefix: 'imdn', uri: 'urn:ietf:params:imdn' }],
+      headers: [
+        { name: 'imdn.Message-ID', value: 'Dn4kq81ZtRw2' },
+        { name: 'imdn.Disposition-Notification', value: 'positive-delivery' },
+      ],
+      dateTime: '2024-05-07T10:00:00Z',
+      dateTimeLast: true,
+      contentType: 'message/imdn+xml',
+      content: xml,
+    });
+    const findings = checkNotification(original(), notificationOf(body), context);
+    expect(rules(findings)).to.deep.equal(
+      [
+        'fail:7.3.12-1b-ii.status',
+        'fail:imdn-envelope.content-disposition',
+        'fail:imdn-envelope.to',
+        'fail:imdn-fields.message-id',
+        'warn:imdn-envelope.disposition-notification',
+        'warn:imdn-fields.datetime',
+        'warn:imdn-fields.recipient-uri',
+      ].sort(),
+    );
+    const to = findings.find((f) => f.rule === 'imdn-envelope.to')!;
+    expect(to).to.include({ expected: SENDER, actual: GROUP, requirement: 'imdn-envelope' });
+    expect(to.message).to.match(/group/);
+    expect(findings.find((f) => f.rule === 'imdn-fields.message-id')).to.include({ expected: 'Msg7hQ2xLp0aZ', actual: 'WrongId' });
+  });
+
+  it('N10: receipt time in <datetime> only warns; the same instant in another offset passes', () => {
+    const late = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-07T10:00:00Z', imdn: { ...goodImdn, datetime: '2024-05-07T10:00:00Z' } });
+    expect(rules(checkNotification(original(), notificationOf(late), context))).to.deep.equal(['warn:imdn-fields.datetime']);
+    const offset = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-07T10:00:00Z', imdn: { ...goodImdn, datetime: '2024-05-06T11:15:03+02:00' } });
+    expect(checkNotification(original(), notificationOf(offset), context)).to.deep.equal([]);
+  });
+
+  it('N9: an IMDN for a message that requested none only warns', () => {
+    const body = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
+    const findings = checkNotification(original(null), notificationOf(body), context);
+    expect(rules(findings)).to.deep.equal(['warn:imdn-not-requested.unsolicited']);
+    expect(findings[0]!.requirement).to.equal('imdn-not-requested');
+  });
+
+  it('a kind that was not requested fails 7.3.12-1b-ii; display before the user displayed fails too', () => {
+    const display = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: { ...goodImdn, kind: 'display', status: 'displayed' } });
+    expect(rules(checkNotification(original(['positive-delivery']), notificationOf(display), context))).to.deep.equal(['fail:7.3.12-1b-ii.kind']);
+    expect(rules(checkNotification(original(), notificationOf(display), { ...context, userDisplayed: false }))).to.deep.equal(['fail:7.3.12-1b-ii.kind']);
+  });
+
+  it('N22: Content-Disposition in the CPIM header block is tolerated with a warning', () => {
+    const findings = checkNotification(original(), notificationOf(read('cpim/malformed/disposition-in-cpim-headers.cpim')), context);
+    expect(rules(findings)).to.deep.equal(['warn:imdn-envelope.content-disposition']);
+  });
+
+  it('envelope rules: NS missing, id reused or repeated, anonymous From, bad DateTime, wrong Content-Type', () => {
+    const body = Buffer.from(
+      [
+        'From: <sip:anonymous@anonymous.invalid>',
+        `To: <${SENDER}>`,
+        'imdn.Message-ID: Msg7hQ2xLp0aZ',
+        'DateTime: yesterday',
+        '',
+        'Content-Type: application/xml',
+        'Content-Disposition: notification',
+        '',
+        buildImdn(goodImdn),
+      ].join('\r\n'),
+    );
+    const findings = checkNotification(original(), notificationOf(body), context);
+    expect(rules(findings)).to.include.members([
+      'fail:imdn-envelope.ns',
+      'fail:imdn-envelope.from',
+      'fail:imdn-envelope.datetime',
+      'fail:imdn-envelope.content-type',
+      'fail:imdn-envelope.syntax',
+    ]);
+    expect(findings.find((f) => f.rule === 'imdn-envelope.from')!.message).to.match(/anonymous/);
+
+    const reused = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'Msg7hQ2xLp0aZ', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
+    expect(rules(checkNotification(original(), notificationOf(reused), context))).to.deep.equal(['fail:imdn-envelope.message-id']);
+    const repeated = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
+    expect(rules(checkNotification(original(), notificationOf(repeated), { ...context, seenNotificationIds: new Set(['n1']) }))).to.deep.equal(['fail:imdn-envelope.message-id']);
+  });
+
+  it('an unparsable IMDN document fails imdn-fields.schema (and still checks the envelope)', () => {
+    const body = buildCpim({
+      from: CLIENT,
+      to: SENDER,
+      ns: [{ prefix: 'imdn', uri: 'urn:ietf:params:imdn' }],
+      headers: [{ name: 'imdn.Message-ID', value: 'n1' }],
+      dateTime: '2024-05-06T09:20:41Z',
+      contentType: 'message/imdn+xml',
+      contentDisposition: 'notification',
+      content: read('imdn/malformed/doctype-billion-laughs.xml'),
+    });
+    expect(rules(checkNotification(original(), notificationOf(body), context))).to.deep.equal(['fail:imdn-fields.message-id', 'fail:imdn-fields.schema', 'warn:imdn-fields.datetime']);
+  });
+
+  it('original-recipient-uri may be imdn.Original-To instead of To', () => {
+    const cpim = parseCpim(
+      buildCpim({
+        from: SENDER,
+        to: 'sip:anonymous@anonymous.invalid',
+        dateTime: '2024-05-06T09:15:03.000Z',
+        ns: [{ prefix: 'imdn', uri: 'urn:ietf:params:imdn' }],
+        headers: [
+          { name: 'imdn.Message-ID', value: 'Msg7hQ2xLp0aZ' },
+          { name: 'imdn.Disposition-Notification', value: 'positive-delivery' },
+          { name: 'imdn.Original-To', value: `<${GROUP}>` },
+        ],
+        contentType: 'text/plain',
+        content: 'x',
+      }),
+    );
+    const body = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
+    expect(checkNotification({ cpim, requested: requestedKinds(cpim) }, notificationOf(body), context)).to.deep.equal([]);
+  });
+
+  describe('URI comparison (RFC 3261 §19.1.4)', () => {
+    it('host case-insensitive, user case-sensitive, escapes equal', () => {
+      expect(sipUrisEquivalent('sip:+1555@IMS.Example.NET', 'sip:+1555@ims.example.net')).to.equal(true);
+      expect(sipUrisEquivalent('sip:Alice@x', 'sip:alice@x')).to.equal(false);
+      expect(sipUrisEquivalent('sip:%61lice@x', 'sip:alice@x')).to.equal(true);
+    });
+    it('explicit default port or transport never equals its absence; unknown params ignored', () => {
+      expect(sipUrisEquivalent('sip:a@x', 'sip:a@x:5060')).to.equal(false);
+      expect(sipUrisEquivalent('sip:a@x', 'sip:a@x;transport=udp')).to.equal(false);
+      expect(sipUrisEquivalent('sip:a@x;newparam=5', 'sip:a@x')).to.equal(true);
+      expect(sipUrisEquivalent('sip:a@x;user=phone', 'sip:a@x')).to.equal(false);
+    });
+    it('name-addr display names are ignored; tel: compares digits', () => {
+      expect(urisEquivalent('"Bob" <sip:b@x>', 'sip:b@x')).to.equal(true);
+      expect(urisEquivalent('tel:+1-555-123', '<tel:+1555123>')).to.equal(true);
+      expect(urisEquivalent('sip:b@x', 'sips:b@x')).to.equal(false);
+    });
+  });
+});
