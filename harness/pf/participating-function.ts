@@ -1,0 +1,459 @@
+/**
+ * The fake CPM Participating Function: registrar for the client, group focus that invites it to
+ * the deferred-delivery session (H1–H6), conference notifier (H7/H8), acceptor of re-join INVITEs.
+ * It plays the network and records everything as PfEvents; verdicts belong to the scenarios.
+ */
+import { systemClock } from '../core/clock.ts';
+import { newCallId, newTag } from '../core/ids.ts';
+import type { TransportKind } from '../core/trace.ts';
+import type { RegistrarAddress } from '../client/types.ts';
+import { formatMsrpUri } from '../msrp/uri.ts';
+import { localMsrpUri, MsrpSession } from '../msrp/session.ts';
+import { buildMsrpAnswer } from '../sdp/build.ts';
+import { findMsrpMedia } from '../sdp/msrp-media.ts';
+import { parseSdp } from '../sdp/parse.ts';
+import { answerSetupFor, negotiateSetup } from '../sdp/setup.ts';
+import type { ParsedSdp } from '../sdp/types.ts';
+import { buildCancel, buildRequest, buildResponse } from '../sip/build.ts';
+import { Dialog } from '../sip/dialog.ts';
+import { getParam, parseSipUri, tagOf } from '../sip/headers.ts';
+import { headerValue, type SipRequest, type SipResponse } from '../sip/message.ts';
+import { Registrar, type Binding } from '../sip/registrar.ts';
+import { SipStack, type ServerTransaction, type Target } from '../sip/stack.ts';
+import type { InboundMessage } from '../sip/transport.ts';
+import type { RunConfig } from '../testcase/config.ts';
+import { isGroupUri } from './conference.ts';
+import { groupContact, pfVia, type PfContext } from './context.ts';
+import { msrpTraceTap, PfDeferredSession } from './deferred-session.ts';
+import { EventLog } from './event-log.ts';
+import { buildGroupInvite } from './invite-builder.ts';
+import { ConferenceNotifier } from './notifier.ts';
+import type {
+  ConferencePolicy,
+  GroupSpec,
+  InviteResult,
+  InviteSpec,
+  NotifyOptions,
+  NotifyResult,
+  ParticipatingFunctionApi,
+  PfEventLog,
+  PfOptions,
+  SubscriptionInfo,
+} from './types.ts';
+
+/** The §2.11 group: Alice (original sender) and the client connected, Carol departed. */
+export function defaultGroup(config: RunConfig, overrides: Partial<GroupSpec> = {}): GroupSpec {
+  return {
+    identity: config.identities.groupIdentity,
+    conversationId: 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6',
+    contributionId: '5e3c1b20-9d4f-4c8e-8a71-0f2d6b9e4c11',
+    subject: 'Weekend plans',
+    participants: [
+      { uri: config.identities.originalSender, displayName: 'Alice', status: 'connected' },
+      { uri: config.identities.clientAor, status: 'connected' },
+      { uri: 'sip:+15551230003@ims.example.net', displayName: 'Carol', status: 'disconnected' },
+    ],
+    ...overrides,
+  };
+}
+
+/** Where a request to a registered contact goes: its host/port, over the run's transport. */
+function targetOfContact(contact: string, transport: TransportKind): Target | undefined {
+  const parsed = parseSipUri(contact);
+  if (!parsed.ok || parsed.value.scheme === 'tel') return undefined;
+  const host = parsed.value.host.replace(/^\[|\]$/g, '');
+  const maddr = getParam(parsed.value.params, 'maddr');
+  return { transport, address: typeof maddr === 'string' ? maddr : host, port: parsed.value.port ?? 5060 };
+}
+
+function isSdp(message: SipRequest | SipResponse): boolean {
+  return (headerValue(message, 'content-type') ?? '').trim().toLowerCase().startsWith('application/sdp') && message.body.length > 0;
+}
+
+export class ParticipatingFunction implements ParticipatingFunctionApi {
+  readonly registrar: RegistrarAddress;
+  readonly group: GroupSpec;
+  readonly config: RunConfig;
+  conference: ConferencePolicy = { mode: 'active' };
+  rejoin: { answer: 'accept' | number } = { answer: 'accept' };
+
+  private readonly log: EventLog;
+  private readonly ctx: PfContext;
+  private readonly registrarCore: Registrar;
+  private readonly notifier: ConferenceNotifier;
+  private readonly sessions = new Map<string, PfDeferredSession>();
+  /** Every MSRP session opened (including ones of rejected INVITEs: a late connect stays visible). */
+  private readonly msrpSessions: MsrpSession[] = [];
+  /** Call-IDs of PF INVITEs, and the INVITE responses seen per call, for retransmission detection. */
+  private readonly inviteCalls = new Map<string, Set<string>>();
+  private counter = 0;
+  private closed = false;
+
+  private constructor(private readonly stack: SipStack, options: PfOptions, log: EventLog) {
+    this.config = options.config;
+    this.group = defaultGroup(options.config, options.group);
+    this.log = log;
+    const clock = options.clock ?? systemClock;
+    this.ctx = {
+      stack,
+      log,
+      config: options.config,
+      clock,
+      trace: options.trace,
+      actor: options.actor ?? 'pf',
+      transport: options.config.transport,
+      group: this.group,
+    };
+    const endpoint = options.config.transport === 'udp' ? stack.transport.udp : stack.transport.tcp;
+    this.registrar = { transport: options.config.transport, address: endpoint?.address ?? options.config.address, port: endpoint?.port ?? 0 };
+    // minExpires 1: scaled built-in runs register for seconds; a 423 would only get in the way.
+    this.registrarCore = new Registrar({ clock, minExpires: 1 });
+    this.notifier = new ConferenceNotifier(this.ctx, () => this.conference);
+    stack.transport.on('message', (m) => this.tap(m));
+    stack.on('request', (txn) => this.onRequest(txn));
+    stack.on('2xx-retransmission', (response) => this.reAck(response));
+  }
+
+  static async start(options: PfOptions): Promise<ParticipatingFunction> {
+    const clock = options.clock ?? systemClock;
+    const stack = await SipStack.start({
+      actor: options.actor ?? 'pf',
+      address: options.config.address,
+      timers: options.config.timers,
+      clock,
+      trace: options.trace,
+    });
+    return new ParticipatingFunction(stack, options, new EventLog(clock));
+  }
+
+  get events(): PfEventLog {
+    return this.log;
+  }
+
+  subscriptions(): readonly SubscriptionInfo[] {
+    return this.notifier.list();
+  }
+
+  async waitForRegistration(withinMs: number): Promise<Binding | null> {
+    const wait = await this.registrarCore.waitForRegistration(this.config.identities.clientAor, withinMs);
+    return wait.kind === 'registered' ? wait.binding : null;
+  }
+
+  sendNotify(subscriptionId: string, options: NotifyOptions = {}): Promise<NotifyResult> {
+    return this.notifier.sendNotify(subscriptionId, options);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // PF-initiated group-session INVITE
+
+  async invite(spec: InviteSpec = {}): Promise<InviteResult> {
+    const startSeq = this.log.mark();
+    const { config } = this;
+    const binding = this.registrarCore.binding(config.identities.clientAor);
+    const id = `s${++this.counter}`;
+    const msrp = MsrpSession.create({
+      localUri: localMsrpUri(config.address),
+      role: 'passive',
+      actor: this.ctx.actor,
+      trace: msrpTraceTap(this.ctx, () => id),
+      clock: this.ctx.clock,
+      transactionTimeoutMs: config.windows.msrpTransactionMs,
+    });
+    this.msrpSessions.push(msrp);
+    // Listen before offering (actpass): the client may connect as soon as it has the offer.
+    const listening = await msrp.listen();
+    const localUri = listening.ok ? listening.value : msrp.uri;
+    const localPath = formatMsrpUri(localUri);
+    const built = buildGroupInvite({
+      spec,
+      group: this.group,
+      requestUri: binding?.contact ?? config.identities.clientAor,
+      clientAor: config.identities.clientAor,
+      originalSender: config.identities.originalSender,
+      transport: config.transport,
+      via: pfVia(this.ctx),
+      fromTag: newTag(),
+      callId: newCallId(config.identities.pfDomain),
+      msrp: { address: config.address, port: localUri.port ?? 0, path: localPath },
+      sdpSessionId: Math.floor(Math.random() * 2 ** 31),
+    });
+    const request = built.request;
+    const result: InviteResult = { request, provisional: [], final: null, startSeq };
+    const target = binding === undefined ? undefined : targetOfContact(binding.contact, config.transport);
+    if (!listening.ok) {
+      result.failure = { kind: 'transport-error', message: `cannot listen for MSRP: ${listening.error.message}` };
+      return result;
+    }
+    if (target === undefined) {
+      result.failure = { kind: 'transport-error', message: binding === undefined ? `${config.identities.clientAor} is not registered` : `cannot route to contact ${binding.contact}` };
+      return result;
+    }
+    const callId = headerValue(request, 'call-id') ?? '';
+    this.inviteCalls.set(callId, new Set());
+    this.log.append({ type: 'request-sent', request, sessionId: id });
+    const txn = this.stack.sendRequest(request, target);
+    txn.on('ack-sent', (ack) => {
+      result.ack = ack;
+      // The transaction ACKs inside the stack's dispatch, before the tap logs the response itself.
+      queueMicrotask(() => this.log.append({ type: 'request-sent', request: ack, sessionId: id }));
+    });
+
+    // Timer B bounds the wait until a provisional; after one, the harness policy window does.
+    let finalTimer: { cancel(): void } | undefined;
+    const finalTimeout = new Promise<'final-timeout'>((resolve) => {
+      txn.on('provisional', (response) => {
+        result.provisional.push(response);
+        if (finalTimer === undefined) finalTimer = this.ctx.clock.setTimer(config.windows.finalResponseMs, () => resolve('final-timeout'));
+      });
+    });
+    const outcome = await Promise.race([txn.result, finalTimeout]);
+    finalTimer?.cancel();
+    if (outcome === 'final-timeout') {
+      result.failure = { kind: 'final-timeout', message: `no final response within ${config.windows.finalResponseMs} ms after the first provisional` };
+      // §9.1: a provisional arrived, so CANCEL is allowed; the 487 is ACKed by the transaction.
+      const cancel = buildCancel(request);
+      this.log.append({ type: 'request-sent', request: cancel, sessionId: id });
+      this.stack.sendRequest(cancel, target);
+      return result;
+    }
+    if (outcome.kind === 'timeout') {
+      result.failure = { kind: 'timeout', message: `no response within Timer B (64·T1 = ${64 * this.stack.timers.t1} ms)` };
+      return result;
+    }
+    if (outcome.kind === 'transport-error') {
+      result.failure = { kind: 'transport-error', message: outcome.error.message };
+      return result;
+    }
+    const response = outcome.response;
+    result.final = response;
+    if (response.status >= 300) return result; // the transaction ACKed it (ack-sent above)
+    if (isSdp(response)) result.answer = parseSdp(response.body);
+    const dialog = Dialog.fromUac(request, response);
+    const ack = dialog.ok ? dialog.value.createAck(undefined, { via: pfVia(this.ctx) }) : this.fallbackAck(request, response);
+    if (spec.autoAck ?? true) {
+      result.ack = ack;
+      this.ackByCall.set(callId, { ack, target });
+      this.log.append({ type: 'request-sent', request: ack, sessionId: id });
+      await this.stack.sendAck(ack, target);
+    }
+    if (!dialog.ok) return result;
+    const session = this.sessionFromAnswer(id, dialog.value, msrp, localPath, spec.setup === undefined ? 'actpass' : spec.setup, result.answer);
+    result.session = session;
+    return result;
+  }
+
+  private readonly ackByCall = new Map<string, { ack: SipRequest; target: Target }>();
+
+  /** §13.2.2.4: every 2xx retransmission gets the same ACK again. */
+  private reAck(response: SipResponse): void {
+    const sent = this.ackByCall.get(headerValue(response, 'call-id') ?? '');
+    if (sent) void this.stack.sendAck(sent.ack, sent.target);
+  }
+
+  private fallbackAck(invite: SipRequest, response: SipResponse): SipRequest {
+    return buildRequest({
+      method: 'ACK',
+      uri: invite.uri,
+      via: pfVia(this.ctx),
+      from: headerValue(invite, 'from') ?? '',
+      to: headerValue(response, 'to') ?? '',
+      callId: headerValue(invite, 'call-id') ?? '',
+      cseq: 1,
+    });
+  }
+
+  private sessionFromAnswer(
+    id: string,
+    dialog: Dialog,
+    msrp: MsrpSession,
+    localPath: string,
+    offeredSetup: 'actpass' | 'active' | 'passive' | null,
+    answer: ParsedSdp | undefined,
+  ): PfDeferredSession {
+    const media = answer === undefined ? undefined : findMsrpMedia(answer)[0];
+    const usable = media !== undefined && media.port !== 0;
+    const roles = negotiateSetup(offeredSetup ?? undefined, media?.setup);
+    const pfRole = roles.offererRole === 'active' ? 'active' : 'passive';
+    const session = new PfDeferredSession(this.ctx, {
+      id,
+      dialog,
+      msrp: usable ? msrp : null,
+      localPath,
+      remotePath: media?.path ?? [],
+      pfRole,
+    });
+    this.sessions.set(id, session);
+    if (usable) session.startConnecting();
+    return session;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Everything the client sends
+
+  /** Logs every INVITE response (incl. retransmissions) and every parser diagnostic. */
+  private tap(inbound: InboundMessage): void {
+    if (this.closed) return;
+    const { parsed } = inbound;
+    if (parsed.diagnostics.length > 0 || parsed.message === null) {
+      this.log.append({ type: 'sip-invalid', diagnostics: [...parsed.diagnostics], bytes: parsed.raw });
+    }
+    const message = parsed.message;
+    if (message === null || message.kind !== 'response') return;
+    const seen = this.inviteCalls.get(headerValue(message, 'call-id') ?? '');
+    const cseq = headerValue(message, 'cseq') ?? '';
+    if (seen === undefined || !/\bINVITE\s*$/i.test(cseq)) return;
+    const key = `${message.status}|${tagOf(headerValue(message, 'to') ?? '') ?? ''}|${cseq}`;
+    const retransmission = seen.has(key);
+    seen.add(key);
+    this.log.append({ type: 'invite-response', response: message, retransmission });
+  }
+
+  private onRequest(txn: ServerTransaction): void {
+    if (this.closed) return;
+    const request = txn.request;
+    switch (request.method) {
+      case 'REGISTER':
+        return this.onRegister(txn);
+      case 'SUBSCRIBE':
+        return this.notifier.handleSubscribe(txn);
+      case 'INVITE':
+        return this.onInvite(txn);
+      case 'BYE':
+        return this.onBye(txn);
+      default:
+        return this.onOther(txn);
+    }
+  }
+
+  private onRegister(txn: ServerTransaction): void {
+    const decision = this.registrarCore.handleRegister(txn.request, txn.source);
+    txn.respond(decision.response);
+    if (decision.changes.length === 0) {
+      this.log.append({ type: 'client-request', request: txn.request, answeredWith: decision.response.status });
+      return;
+    }
+    for (const change of decision.changes) {
+      const expires = change.kind === 'unregistered' ? 0 : change.binding.expires;
+      this.log.append({ type: 'register', request: txn.request, binding: change.binding, expires });
+    }
+  }
+
+  private sessionOf(request: SipRequest): PfDeferredSession | undefined {
+    for (const s of this.sessions.values()) if (s.dialog.matches(request)) return s;
+    return undefined;
+  }
+
+  private onBye(txn: ServerTransaction): void {
+    const session = this.sessionOf(txn.request);
+    if (session === undefined) {
+      txn.respond(buildResponse(txn.request, 481));
+      this.log.append({ type: 'client-bye', request: txn.request });
+      return;
+    }
+    session.onClientBye(txn);
+    this.log.append({ type: 'client-bye', request: txn.request, sessionId: session.id });
+  }
+
+  private onInvite(txn: ServerTransaction): void {
+    const request = txn.request;
+    if (tagOf(headerValue(request, 'to') ?? '') !== undefined) {
+      // A re-INVITE: the PF keeps the session as it is (RFC 3261 §14.2: rejecting leaves it unchanged).
+      const session = this.sessionOf(request);
+      const status = session === undefined ? 481 : 488;
+      if (session) session.dialog.acceptRemoteRequest(request);
+      txn.respond(buildResponse(request, status));
+      this.log.append({ type: 'client-invite', request, answeredWith: status, inDialog: true });
+      return;
+    }
+    if (!isGroupUri(request.uri, this.group.identity)) {
+      txn.respond(buildResponse(request, 404));
+      this.log.append({ type: 'client-invite', request, answeredWith: 404, inDialog: false });
+      return;
+    }
+    if (this.rejoin.answer !== 'accept') {
+      const status = this.rejoin.answer;
+      txn.respond(buildResponse(request, status));
+      this.log.append({ type: 'client-invite', request, answeredWith: status, inDialog: false });
+      return;
+    }
+    void this.acceptRejoin(txn);
+  }
+
+  /** 7.3.12-2a: a re-join to the group identity, answered 200 with an MSRP answer. */
+  private async acceptRejoin(txn: ServerTransaction): Promise<void> {
+    const request = txn.request;
+    const offer = isSdp(request) ? parseSdp(request.body) : undefined;
+    const media = offer === undefined ? undefined : findMsrpMedia(offer)[0];
+    if (media === undefined || media.port === 0 || media.path.length === 0) {
+      txn.respond(buildResponse(request, 488, undefined, { headers: [{ name: 'Warning', value: '399 cpm-pf "no usable MSRP stream in the offer"' }] }));
+      this.log.append({ type: 'client-invite', request, answeredWith: 488, inDialog: false });
+      return;
+    }
+    const id = `s${++this.counter}`;
+    const msrp = MsrpSession.create({
+      localUri: localMsrpUri(this.config.address),
+      role: 'passive',
+      actor: this.ctx.actor,
+      trace: msrpTraceTap(this.ctx, () => id),
+      clock: this.ctx.clock,
+      transactionTimeoutMs: this.config.windows.msrpTransactionMs,
+    });
+    this.msrpSessions.push(msrp);
+    const listening = await msrp.listen();
+    if (!listening.ok || this.closed) {
+      txn.respond(buildResponse(request, 500));
+      this.log.append({ type: 'client-invite', request, answeredWith: 500, inDialog: false });
+      return;
+    }
+    const setup = answerSetupFor(media.setup);
+    const localPath = formatMsrpUri(listening.value);
+    const sdp = buildMsrpAnswer({
+      address: this.config.address,
+      port: listening.value.port ?? 0,
+      path: [localPath],
+      setup: setup === 'holdconn' ? 'passive' : setup,
+      mediaDirection: 'sendrecv',
+      sessionId: Math.floor(Math.random() * 2 ** 31),
+    });
+    const response = buildResponse(request, 200, undefined, { contact: groupContact(this.ctx, true), body: sdp, contentType: 'application/sdp' });
+    txn.respond(response);
+    const dialog = Dialog.fromUas(request, response);
+    if (!dialog.ok) {
+      this.log.append({ type: 'client-invite', request, answeredWith: 200, inDialog: false });
+      return;
+    }
+    const session = new PfDeferredSession(this.ctx, { id, dialog: dialog.value, msrp, localPath, remotePath: media.path, pfRole: setup === 'active' ? 'active' : 'passive' });
+    this.sessions.set(id, session);
+    session.startConnecting();
+    this.log.append({ type: 'client-invite', request, answeredWith: 200, session, inDialog: false });
+  }
+
+  /** MESSAGE (pager-mode IMDNs are evidence), OPTIONS: 200; in-dialog others per dialog; rest 501. */
+  private onOther(txn: ServerTransaction): void {
+    const request = txn.request;
+    let status: number;
+    if (request.method === 'MESSAGE' || request.method === 'OPTIONS') status = 200;
+    else if (request.method === 'NOTIFY' || request.method === 'UPDATE' || request.method === 'INFO') {
+      status = this.sessionOf(request) === undefined && !this.notifier.owns(request) ? 481 : 200;
+    } else status = 501;
+    txn.respond(buildResponse(request, status));
+    this.log.append({ type: 'client-request', request, answeredWith: status });
+  }
+
+  /** Closes everything; never throws. Pending waits on the log settle at once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.log.close();
+    this.notifier.close();
+    this.registrarCore.clear();
+    const closing = [...this.sessions.values()].map((s) => s.close().catch(() => undefined));
+    closing.push(...this.msrpSessions.map((m) => m.close().catch(() => undefined)));
+    await Promise.all(closing);
+    try {
+      await this.stack.close();
+    } catch {
+      // never throw from close(); the trace holds the socket errors
+    }
+  }
+}
