@@ -135,6 +135,8 @@ interface Pending {
 const EMPTY = Buffer.alloc(0);
 
 export class MsrpSession {
+  /** Set by close(): nothing may listen or connect afterwards. */
+  private closed = false;
   private localUri: MsrpUri;
   private remotePath: MsrpUri[] | undefined;
   private readonly role: 'active' | 'passive';
@@ -213,11 +215,18 @@ export class MsrpSession {
 
   /** Passive side: listen on localUri's host/port; resolves with the real URI (port filled in). */
   listen(): Promise<EventResult<MsrpUri>> {
+    if (this.closed) return Promise.resolve({ ok: false, error: harnessError('MSRP_CLOSED', 'listen() on a closed MSRP session') });
     return new Promise((resolve) => {
       const server = net.createServer((socket) => this.adopt(socket, 'accepted'));
       this.server = server;
       server.once('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, error: harnessError('MSRP_LISTEN_FAILED', err.message, EMPTY, err) }));
       server.listen(this.localUri.port ?? 2855, this.localUri.host.replace(/^\[|\]$/g, ''), () => {
+        // close() ran while the socket was being bound: do not leave a listener behind.
+        if (this.closed) {
+          server.close();
+          resolve({ ok: false, error: harnessError('MSRP_CLOSED', 'the MSRP session was closed while it started listening') });
+          return;
+        }
         const address = server.address() as net.AddressInfo;
         this.localUri = { ...this.localUri, port: address.port };
         const endpoint = { address: address.address, port: address.port };
@@ -235,6 +244,7 @@ export class MsrpSession {
     this.remotePath = remotePath;
     const target = remotePath[0];
     if (!target) return { ok: false, error: harnessError('MSRP_NO_PATH', 'empty remote path') };
+    if (this.closed) return { ok: false, error: harnessError('MSRP_CLOSED', 'connect() on a closed MSRP session') };
     const timeoutMs = options.timeoutMs ?? this.transactionTimeoutMs;
     const socket = await new Promise<EventResult<net.Socket>>((resolve) => {
       const s = net.connect({ host: target.host.replace(/^\[|\]$/g, ''), port: target.port ?? 2855 });
@@ -253,6 +263,10 @@ export class MsrpSession {
       });
     });
     if (!socket.ok) return socket;
+    if (this.closed) {
+      socket.value.destroy();
+      return { ok: false, error: harnessError('MSRP_CLOSED', 'the MSRP session was closed while connecting') };
+    }
     if (this.localUri.port === 0) this.localUri = { ...this.localUri, port: socket.value.localPort ?? 0 };
     const connection = this.adopt(socket.value, 'connected');
     this.bind(connection);
@@ -310,6 +324,7 @@ export class MsrpSession {
 
   /** Closes every connection and the listener; resolves when the sockets are closed. */
   async close(): Promise<void> {
+    this.closed = true;
     const closing = [...this.connections].map((c) => {
       c.closedLocally = true;
       c.socket.end();

@@ -230,6 +230,9 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     if (isSdp(response)) result.answer = parseSdp(response.body);
     const dialog = Dialog.fromUac(request, response);
     const ack = dialog.ok ? dialog.value.createAck(undefined, { via: pfVia(this.ctx) }) : this.fallbackAck(request, response);
+    if ((spec.ackDelayMs ?? 0) > 0) {
+      await new Promise<void>((resolve) => this.ctx.clock.setTimer(spec.ackDelayMs!, resolve));
+    }
     if (spec.autoAck ?? true) {
       result.ack = ack;
       this.ackByCall.set(callId, { ack, target });

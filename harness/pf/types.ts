@@ -90,6 +90,11 @@ export interface InviteSpec {
   participantsInBody?: boolean;
   /** ACK a 2xx automatically (default true). A non-2xx final is always ACKed by the transaction. */
   autoAck?: boolean;
+  /**
+   * Hold the ACK for a 2xx this long (2xx retransmissions meanwhile go unanswered), so what the
+   * client does before the session is confirmed becomes visible (1b-sub: SUBSCRIBE before ACK).
+   */
+  ackDelayMs?: number;
 }
 
 export interface InviteResult {

@@ -43,7 +43,7 @@ export interface Behaviour {
 
   // --- MSRP (msrp-response, msrp-report) ---
   /** `rfc`: 200 unless Failure-Report: no (or partial); `never` / `always` break it. */
-  readonly msrpRespond: 'rfc' | 'never' | 'always';
+  readonly msrpRespond: 'rfc' | 'never-to-content' | 'always';
   readonly msrpReports: 'rfc' | 'never';
   readonly msrpRespondToReport: boolean;
 

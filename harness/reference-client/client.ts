@@ -181,6 +181,8 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     await this.registerAndMaybeRejoin();
   }
 
+  private readonly allMsrp = new Set<MsrpSession>();
+
   async stop(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -189,7 +191,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     this.registrationRefresh?.cancel();
     for (const g of this.groups) this.cancelSubscriptionTimers(g.subscription);
     try {
-      await Promise.all(this.sessions.map((s) => s.msrp.close()));
+      await Promise.all([...this.allMsrp].map((m) => m.close()));
       await this.stack?.close();
     } catch {
       // stop() must not throw; the sockets are gone either way.
@@ -458,7 +460,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
 
   private newMsrpSession(role: 'active' | 'passive', port: number, remotePath: MsrpUri[]): MsrpSession {
     const host = this.env?.registrar.address ?? '127.0.0.1';
-    return MsrpSession.create({
+    const session = MsrpSession.create({
       localUri: localMsrpUri(host, port),
       role,
       remotePath,
@@ -468,6 +470,10 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       transactionTimeoutMs: this.waitMs(),
       policy: this.msrpPolicy(),
     });
+    // Every MSRP session, bound to a SIP session yet or not, is closed by stop().
+    this.allMsrp.add(session);
+    if (this.closed) void session.close();
+    return session;
   }
 
   /** RFC 4975 §7.1.2/§7.2 behaviour of the engine, decided by the same functions the tests table. */
@@ -477,7 +483,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       respondToSend: (request) => {
         const value = (request.headers.find((h) => h.name.toLowerCase() === 'failure-report')?.value ?? 'yes').trim().toLowerCase();
         const failureReport = value === 'no' || value === 'partial' ? value : 'yes';
-        return respondToSend(failureReport, b) ? { status: 200 } : null;
+        return respondToSend(failureReport, b, (request.body?.length ?? 0) > 0) ? { status: 200 } : null;
       },
       sendReports: b.msrpReports,
       respondToReport: b.msrpRespondToReport,

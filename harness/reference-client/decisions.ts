@@ -215,9 +215,12 @@ export function buildImdnBody(envelope: ImdnEnvelope): Buffer {
 // ---------------------------------------------------------------------------------------------
 // MSRP (msrp-response, msrp-report)
 
-/** RFC 4975 §7.2: a 200 to a SEND chunk unless Failure-Report is `no` (or `partial`: errors only). */
-export function respondToSend(failureReport: 'yes' | 'no' | 'partial', b: Behaviour): boolean {
-  if (b.msrpRespond === 'never') return false;
+/**
+ * RFC 4975 §7.2: a 200 to a SEND chunk unless Failure-Report is `no` (or `partial`: errors only).
+ * `hasContent` is false for the empty bind SEND.
+ */
+export function respondToSend(failureReport: 'yes' | 'no' | 'partial', b: Behaviour, hasContent = true): boolean {
+  if (b.msrpRespond === 'never-to-content' && hasContent) return false;
   if (b.msrpRespond === 'always') return true;
   return failureReport === 'yes';
 }

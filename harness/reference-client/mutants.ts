@@ -90,7 +90,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'imdn-wrong-message-id',
     description: 'IMDN XML <message-id> is the IMDN\'s own id, not the original imdn.Message-ID',
-    breaks: ['imdn-fields'],
+    // A notification naming another message is not the requested IMDN either (1b-ii, 1c-ii).
+    breaks: ['imdn-fields', '7.3.12-1b-ii', '7.3.12-1c-ii'],
     behaviour: { imdnXmlMessageId: 'own' },
   },
   {
@@ -169,9 +170,9 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     name: 'no-200-to-send',
-    description: 'never answers MSRP SEND chunks',
+    description: 'never answers MSRP SEND chunks that carry content (the empty bind SEND still gets its 200)',
     breaks: ['msrp-response', '7.3.12-1a-i-1'],
-    behaviour: { msrpRespond: 'never' },
+    behaviour: { msrpRespond: 'never-to-content' },
   },
   {
     name: 'responds-to-report',
