@@ -4,4 +4,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../harness/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Reports are written by now. A client under test that keeps a socket open must not make the
+// run hang: if anything still holds the event loop after a grace period, exit anyway.
+setTimeout(() => process.exit(code), 2000).unref();

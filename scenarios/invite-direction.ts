@@ -70,13 +70,18 @@ export async function judgeRejection(t: TestContext, invite: InviteResult, why: 
       invite.final,
     );
   }
-  // Side effects within the window after the ACK.
+  // Side effects of this INVITE within the window after the ACK. Events of a session the client
+  // itself initiated (a re-join) are not consequences of the 488 and are left out.
   const since = invite.startSeq;
+  const callId = headerValue(invite.request, 'call-id');
+  const sent = t.pf.events.since(since).find(ofType('request-sent', (e) => e.request === invite.request));
+  const inviteSession = sent?.type === 'request-sent' ? sent.sessionId : undefined;
+  const clientInitiated = (): boolean => t.pf.events.since(since).some(ofType('client-invite', (e) => !e.inDialog));
   const sideEffect = await t.pf.events.expectNone(
     (e) =>
-      (e.type === 'msrp-connection' && e.state !== 'closed') ||
-      e.type === 'client-bye' ||
-      e.type === 'subscribe' ||
+      (e.type === 'msrp-connection' && e.state !== 'closed' && e.sessionId === inviteSession) ||
+      (e.type === 'client-bye' && headerValue(e.request, 'call-id') === callId) ||
+      (e.type === 'subscribe' && e.initial && !clientInitiated()) ||
       (e.type === 'invite-response' && e.retransmission && e.response.status === 488 && e.seq > ackSeq(t, since)),
     { within: t.windows.sideEffectMs, since },
   );

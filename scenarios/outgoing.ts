@@ -166,7 +166,7 @@ const messageAfter404 = defineTestCase({
   title: 'after a 404 to SUBSCRIBE and the PF\'s BYE, a new message goes through re-join (UT)',
   purpose: '1b-i-b: the group being inactive, a later user message is sent through re-join (7.3.1.5) rather than as if the session were active.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-b'],
+  requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-b', '7.3.12-1c-i'],
   upperTester: ['queueMessage'],
   async run(t) {
     const ut = t.requireUt('queueMessage');
@@ -175,9 +175,13 @@ const messageAfter404 = defineTestCase({
     const done = await establish(t);
     if (!done) return;
     const sub = await expectSubscribe(t, done, '7.3.12-1b-sub');
-    await endSession(t, done.session);
+    const ended = await endSession(t, done.session, '7.3.12-1c-i');
     if (!sub || sub.answeredWith !== 404) {
       t.notJudged('7.3.12-1b-i-b', 'no SUBSCRIBE answered 404');
+      return;
+    }
+    if (!ended) {
+      t.notJudged('7.3.12-1b-i-b', 'the client did not accept the PF\'s BYE, so a later message could still use the old session');
       return;
     }
     const text = 'After the group went quiet';

@@ -126,3 +126,30 @@ export function judgeRoute(t: TestContext, requirement: string, found: FoundNoti
   );
   return false;
 }
+
+/** The message-id a notification names (XML for MSRP, a body search for pager mode). */
+export function namedMessageId(found: FoundNotification): string | undefined {
+  return found.msrp?.imdn?.messageId;
+}
+
+/**
+ * 1b-ii / 1c-ii: the requested notification came back via MSRP on this session and names this
+ * message. Records one verdict under `requirement`; returns whether it held.
+ */
+export function judgeReturned(t: TestContext, requirement: string, found: FoundNotification | null, delivery: DeliveryResult, what: string): boolean {
+  if (!found) {
+    t.violation(requirement, `no ${what} within ${t.windows.imdnMs} ms although it was requested`);
+    return false;
+  }
+  if (found.route !== 'msrp-this-session') {
+    t.violation(requirement, found.route === 'sip-message' ? `${what} sent as a SIP MESSAGE, not via MSRP` : `${what} sent on another MSRP session`, found.event);
+    return false;
+  }
+  const named = namedMessageId(found);
+  if (named !== undefined && named !== delivery.imdnMessageId) {
+    t.violation(requirement, `the only ${what} names message-id ${named}, not this message's ${delivery.imdnMessageId}`, found.event);
+    return false;
+  }
+  t.pass(requirement, `${what} returned via MSRP on the deferred-delivery session`, found.event);
+  return true;
+}

@@ -123,14 +123,16 @@ export function eventHeader(e: PfEventOf<'subscribe'>): string {
   return headerValue(e.request, 'event') ?? '';
 }
 
-/** PF BYE at the end of a case, judged under 7.3.12-1c-i only when asked. */
-export async function endSession(t: TestContext, session: DeferredSession, judge?: string): Promise<void> {
-  if (session.state !== 'established') return;
+/**
+ * PF BYE at the end of a case, judged under `judge` (7.3.12-1c-i) only when asked. Returns whether
+ * the session is over: the client answered 2xx, or it was already ended.
+ */
+export async function endSession(t: TestContext, session: DeferredSession, judge?: string): Promise<boolean> {
+  if (session.state !== 'established') return true;
   const bye = await session.bye();
-  if (!judge) return;
-  if (bye.response && bye.response.status >= 200 && bye.response.status < 300) {
-    t.pass(judge, `client answered the PF's BYE with ${statusText(bye.response)}`, bye.response);
-  } else {
-    t.violation(judge, `the PF's BYE got ${bye.response ? statusText(bye.response) : `no response (${bye.failure ?? 'timeout'})`}; RFC 3261 §15.1.2: the UAS core MUST generate a 2xx to a BYE`, bye.response);
-  }
+  const ended = !!bye.response && bye.response.status >= 200 && bye.response.status < 300;
+  if (!judge) return ended;
+  if (ended) t.pass(judge, `client answered the PF's BYE with ${statusText(bye.response)}`, bye.response);
+  else t.violation(judge, `the PF's BYE got ${bye.response ? statusText(bye.response) : `no response (${bye.failure ?? 'timeout'})`}; RFC 3261 §15.1.2: the UAS core MUST generate a 2xx to a BYE`, bye.response);
+  return ended;
 }

@@ -1,0 +1,40 @@
+/** `cpm-harness list` and `cpm-harness mutants`. */
+import { CATALOGUE } from '../../scenarios/index.ts';
+import { MUTANTS } from '../reference-client/mutants.ts';
+import { findRequirement } from '../verdict/requirements.ts';
+
+export function listCommand(options: { json: boolean }): number {
+  const rows = CATALOGUE.map((c) => ({
+    id: c.id,
+    title: c.title,
+    group: c.group,
+    requirements: c.requirements.map((id) => ({ id, level: findRequirement(id)?.level ?? '?' })),
+    upperTester: [...c.upperTester],
+    purpose: c.purpose,
+  }));
+  if (options.json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return 0;
+  }
+  const idWidth = Math.max(...rows.map((r) => r.id.length));
+  for (const r of rows) {
+    const reqs = r.requirements.map((q) => `${q.id} (${q.level})`).join(', ');
+    const ut = r.upperTester.length > 0 ? `  [needs UT: ${r.upperTester.join(', ')}]` : '';
+    process.stdout.write(`${r.id.padEnd(idWidth)}  ${r.title}\n${' '.repeat(idWidth)}  ${reqs}${ut}\n`);
+  }
+  process.stdout.write(`\n${rows.length} test cases\n`);
+  return 0;
+}
+
+export function mutantsCommand(options: { json: boolean }): number {
+  if (options.json) {
+    process.stdout.write(JSON.stringify(MUTANTS.map(({ name, description, breaks, ncase }) => ({ name, description, breaks, ncase })), null, 2) + '\n');
+    return 0;
+  }
+  const width = Math.max(...MUTANTS.map((m) => m.name.length));
+  for (const m of MUTANTS) {
+    process.stdout.write(`builtin:${m.name.padEnd(width)}  breaks ${m.breaks.join(', ')}${m.ncase ? ` (${m.ncase})` : ''}\n${' '.repeat(width + 10)}${m.description}\n`);
+  }
+  process.stdout.write(`\n${MUTANTS.length} mutants; run one with: cpm-harness run --client builtin:<name>\n`);
+  return 0;
+}
