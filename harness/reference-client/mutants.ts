@@ -131,7 +131,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: 'bye-before-pf',
     description: 'hangs up (BYE) itself once the deferred messages are handled',
-    breaks: ['7.3.12-1c-i', '7.3.12-1b-wait'],
+    breaks: ['7.3.12-1c-i'],
     ncase: 'N13',
     behaviour: { byeAfterDelivery: true },
   },

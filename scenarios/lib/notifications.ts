@@ -83,8 +83,14 @@ export function judgeNotification(
   options: { userDisplayed?: boolean; seenNotificationIds?: ReadonlySet<string> } = {},
 ): Finding[] {
   const msrp = found.msrp;
+  if (found.route === 'sip-message') {
+    // The route is the violation (1a-i-2 / 1b-ii judge it); the CPIM-over-MSRP envelope rules do not apply.
+    t.notJudged('imdn-envelope', 'notification sent as SIP MESSAGE; its route is judged, not its envelope');
+    t.notJudged('imdn-fields', 'notification sent as SIP MESSAGE');
+    return [];
+  }
   if (!msrp || !msrp.cpim || !msrp.imdn) {
-    t.violation('imdn-envelope', found.route === 'sip-message' ? 'notification sent as SIP MESSAGE, not as CPIM over MSRP' : 'notification could not be parsed as CPIM + IMDN XML', found.event);
+    t.violation('imdn-envelope', 'notification could not be parsed as CPIM + IMDN XML', found.event);
     t.notJudged('imdn-fields', 'no parsable notification');
     return [];
   }

@@ -94,6 +94,8 @@ export async function deliver(t: TestContext, session: DeferredSession, spec: De
   } else {
     const why = bad.map((c) => `chunk ${c.byteRange}: ${c.response ? `${c.response.status}${c.response.comment ? ' ' + c.response.comment : ''}` : c.outcome}`).join('; ');
     t.violation('7.3.12-1a-i-1', `deferred message not accepted: ${why}`, responses);
+    // The message never completed: nothing that depends on its receipt can be judged.
+    return null;
   }
   return result;
 }
