@@ -15,6 +15,7 @@ const deliveryNotification = defineTestCase({
   title: 'positive-delivery requested: one delivery notification via MSRP on this session',
   purpose: 'A deferred message requesting positive-delivery gets its delivery IMDN over MSRP on the PF-initiated session, CPIM-wrapped, fields matching the message.',
   group: GROUP,
+  needs: ['msrp'],
   requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', '7.3.12-1a-i-2', '7.3.12-1b-ii', 'imdn-fields', 'imdn-envelope'],
   async run(t) {
     const done = await establish(t);
@@ -40,6 +41,7 @@ const displayNotification = defineTestCase({
   title: 'display requested and displayed (UT): display notification via MSRP',
   purpose: 'After the user displays the message (upper tester markDisplayed) the client sends the requested display IMDN over MSRP on the session.',
   group: GROUP,
+  needs: ['msrp'],
   requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', '7.3.12-1b-ii', '7.3.12-1c-i', 'imdn-fields', 'imdn-envelope'],
   upperTester: ['markDisplayed'],
   async run(t) {
@@ -98,6 +100,7 @@ function notRequestedCase(row: NotRequestedRow): TestCaseDefinition {
     title: row.title,
     purpose: 'The CR asks for "the requested IMDN"; notifications of a kind that was not requested are reported (PROTOCOLS.md N9; RFC 5438 §6).',
     group: GROUP,
+    needs: ['msrp'],
     requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', 'imdn-not-requested'],
     async run(t) {
       const done = await establish(t);
@@ -122,6 +125,7 @@ const oncePerMessage = defineTestCase({
   title: 'chunked message: exactly one delivery notification',
   purpose: 'A message delivered in several chunks is one message: one delivery IMDN, not one per chunk.',
   group: GROUP,
+  needs: ['msrp'],
   requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', '7.3.12-1b-ii', 'imdn-once'],
   async run(t) {
     const done = await establish(t);

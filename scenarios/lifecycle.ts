@@ -35,6 +35,7 @@ async function idleWithoutLeaving(t: TestContext, requirement: string, what: str
 
 const nothingToSend = defineTestCase({
   id: 'deferred-nothing-to-send',
+  needs: ['msrp'],
   title: 'nothing to send: subscribe, return IMDNs via MSRP, wait for the PF\'s BYE, answer it 2xx',
   purpose: 'The whole 1c ladder: two deferred messages requesting delivery notifications; the client subscribes (1c-iii), returns both IMDNs via MSRP (1c-ii), stays until the PF ends the delivery and answers its BYE (1c-i).',
   group: GROUP,
@@ -61,6 +62,7 @@ const nothingToSend = defineTestCase({
 
 const waitWhileDelayed = defineTestCase({
   id: 'deferred-wait-while-delayed',
+  needs: ['msrp'],
   title: 'PF delays the deferred delivery: the client keeps the session',
   purpose: '1b-wait: after the session is set up the PF waits before delivering; the client SHOULD wait for the deferred messages rather than leave.',
   group: GROUP,
@@ -83,7 +85,7 @@ const byeAnswered = defineTestCase({
   async run(t) {
     const done = await establish(t);
     if (!done) return;
-    await deliver(t, done.session, { disposition: null });
+    if (t.config.pics.msrp) await deliver(t, done.session, { disposition: null });
     await endSession(t, done.session, '7.3.12-1c-i');
     const after = await t.pf.events.expectNone((e) => e.type === 'msrp-message' && e.sessionId === done.session.id, { within: t.windows.sideEffectMs, since: t.pf.events.mark() });
     if (after) t.violation('7.3.12-1c-i', 'the client kept sending on the MSRP session after the PF\'s BYE', after);

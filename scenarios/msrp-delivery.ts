@@ -57,6 +57,7 @@ function deliveryCase(row: DeliveryRow): TestCaseDefinition {
     title: row.title,
     purpose: 'After the session is bound the PF sends a CPIM deferred group message over MSRP; the client answers every SEND chunk 200 per RFC 4975 §7.2.',
     group: GROUP,
+    needs: ['msrp'],
     requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', 'msrp-response'],
     async run(t) {
       const done = await establish(t);
@@ -73,6 +74,7 @@ const failureReportNo = defineTestCase({
   title: 'SEND with Failure-Report: no gets no transaction response',
   purpose: 'RFC 4975 §7.2: with Failure-Report "no" the receiver sends no transaction response (PROTOCOLS.md N18).',
   group: GROUP,
+  needs: ['msrp'],
   requirements: ['7.3.12-1a-i', 'msrp-response'],
   async run(t) {
     const done = await establish(t);
@@ -96,6 +98,7 @@ const successReport = defineTestCase({
   title: 'SEND with Success-Report: yes gets a REPORT',
   purpose: 'RFC 4975 §7.1.2: a receiver sends a success REPORT when Success-Report is "yes" (PROTOCOLS.md N24).',
   group: GROUP,
+  needs: ['msrp'],
   requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', 'msrp-report'],
   async run(t) {
     const done = await establish(t);
@@ -121,6 +124,7 @@ const reportUnanswered = defineTestCase({
   title: 'REPORT from the PF gets no transaction response',
   purpose: 'RFC 4975 §7.1.2: REPORT requests are never answered (PROTOCOLS.md N17).',
   group: GROUP,
+  needs: ['msrp'],
   requirements: ['7.3.12-1a-i', 'msrp-report'],
   async run(t) {
     const done = await establish(t);
@@ -166,6 +170,7 @@ function setupCase(row: SetupRow): TestCaseDefinition {
     title: row.title,
     purpose: 'RFC 4145 §4.1 / RFC 6135: the answer\'s a=setup must fit the offer (absent in the offer means the offerer is active) and the active side opens the TCP connection (PROTOCOLS.md N3, N29).',
     group: GROUP,
+    needs: ['msrp'],
     requirements: ['7.3.12-1a-i', 'msrp-setup'],
     async run(t) {
       const invite = await t.pf.invite({ setup: row.offer });

@@ -44,6 +44,7 @@ async function judgeSentOnSession(t: TestContext, requirement: string, session: 
 
 const newMessageOnSession = defineTestCase({
   id: 'out-new-message-on-session',
+  needs: ['msrp'],
   title: 'new message composed during the session is sent on it (UT)',
   purpose: '1a-i-3: with the PF-initiated session up, the user composes a group message; the client sends it via MSRP on that session, not by re-join or pager mode.',
   group: GROUP,
@@ -87,6 +88,7 @@ async function pendingWhileOffline(t: TestContext, text: string): Promise<number
 
 const queuedOnPfSession = defineTestCase({
   id: 'out-queued-on-pf-session',
+  needs: ['msrp'],
   title: 'message queued while offline is sent on the PF-initiated session (UT)',
   purpose: '1d-i/1d-ii: the client comes online with a pending message and the PF invites it at once; the client sends the message via MSRP on that session (not by re-join) and subscribes to the conference package.',
   group: GROUP,
@@ -110,6 +112,7 @@ const queuedOnPfSession = defineTestCase({
 
 const rejoinWithQueued = defineTestCase({
   id: 'out-rejoin-with-queued',
+  needs: ['msrp'],
   title: 'back online with a queued message and no PF INVITE: re-join (MAY), then the message',
   purpose: '2a: the client may re-join the group session per 7.3.1.5: INVITE to the group session identity with the CPM feature tag and a sendrecv MSRP offer, then the message via MSRP.',
   group: GROUP,

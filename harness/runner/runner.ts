@@ -103,6 +103,9 @@ export async function runCase(definition: TestCaseDefinition, options: RunOption
       return finish(definition, startedAt, t0, empty, 'error', { error: { message: `could not start the Participating Function: ${why}` } });
     }
     pf = started.value;
+    if (definition.needs.includes('msrp') && !config.pics.msrp) {
+      return finish(definition, startedAt, t0, empty, 'skipped', { skipReason: 'needs MSRP; the client is declared SIP-only (pics.msrp: false)' });
+    }
     client = options.client.create();
     const ut = client.upperTester;
     if (definition.upperTester.length > 0) {

@@ -52,10 +52,21 @@ export interface Identities {
   pfDomain: string;
 }
 
+/** What the client under test implements (the PICS of a conformance suite). */
+export interface Pics {
+  /** MSRP sessions: false for a SIP-only stand-in (e.g. a SIPp script); cases that need MSRP are skipped. */
+  msrp: boolean;
+}
+
 export interface RunConfig {
   transport: TransportKind;
   /** Address the PF binds (loopback by default). */
   address: string;
+  /** Fixed SIP ports of the PF (`--listen`, for clients that must be told where to REGISTER); 0 = ephemeral. */
+  listen: { udpPort: number; tcpPort: number };
+  /** Outbound proxy for the PF's requests (an IMS core or Kamailio between harness and client). */
+  proxy?: { address: string; port: number };
+  pics: Pics;
   timers: SipTimerValues;
   windows: Windows;
   identities: Identities;
@@ -114,6 +125,8 @@ export function builtinConfig(transport: TransportKind = 'tcp'): RunConfig {
   return {
     transport,
     address: '127.0.0.1',
+    listen: { udpPort: 0, tcpPort: 0 },
+    pics: { msrp: true },
     timers: { t1: 50, t2: 400, t4: 500 },
     windows: { ...SCALED_WINDOWS },
     identities: { ...DEFAULT_IDENTITIES },
@@ -125,6 +138,8 @@ export function externalConfig(transport: TransportKind = 'tcp'): RunConfig {
   return {
     transport,
     address: '127.0.0.1',
+    listen: { udpPort: 0, tcpPort: 0 },
+    pics: { msrp: true },
     timers: { t1: 500, t2: 4_000, t4: 5_000 },
     windows: { ...REAL_WINDOWS },
     identities: { ...DEFAULT_IDENTITIES },

@@ -6,6 +6,9 @@ import type { UtOperation } from '../client/types.ts';
 import { findRequirement } from '../verdict/requirements.ts';
 import type { TestContext } from './context.ts';
 
+/** Client capabilities a case needs beyond SIP (PICS); without them it is skipped with the reason. */
+export type Capability = 'msrp';
+
 export interface TestCaseDefinition {
   /** Stable id, e.g. `inv-dir-media-sendonly`; `--grep` matches it, the title and the IDs. */
   readonly id: string;
@@ -18,16 +21,17 @@ export interface TestCaseDefinition {
   readonly requirements: readonly string[];
   /** Upper-tester operations the case needs; without them the case is skipped. */
   readonly upperTester: readonly UtOperation[];
+  readonly needs: readonly Capability[];
   run(t: TestContext): Promise<void>;
 }
 
-export type TestCaseInput = Omit<TestCaseDefinition, 'upperTester'> & { upperTester?: readonly UtOperation[] };
+export type TestCaseInput = Omit<TestCaseDefinition, 'upperTester' | 'needs'> & { upperTester?: readonly UtOperation[]; needs?: readonly Capability[] };
 
 export function defineTestCase(input: TestCaseInput): TestCaseDefinition {
   for (const id of input.requirements) {
     if (!findRequirement(id)) throw new Error(`test case ${input.id} names unknown requirement ${id}`);
   }
-  return { ...input, upperTester: input.upperTester ?? [] };
+  return { ...input, upperTester: input.upperTester ?? [], needs: input.needs ?? [] };
 }
 
 /** Cases whose id, title, group or requirement IDs match the pattern. */

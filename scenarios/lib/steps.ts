@@ -61,6 +61,10 @@ export async function establish(t: TestContext, spec: InviteSpec = {}, requireme
     t.violation(requirement, '2xx but the PF could not set up the MSRP session from the answer', evidence);
     return null;
   }
+  if (!t.config.pics.msrp) {
+    t.pass(requirement, '2xx with a sendrecv MSRP answer (MSRP connection not exercised: the client is declared SIP-only, pics.msrp false)', evidence);
+    return { invite, session: invite.session };
+  }
   const ready = await invite.session.ready(t.windows.msrpConnectMs);
   if (!ready.ok) {
     t.violation(requirement, `2xx but no MSRP session within ${t.windows.msrpConnectMs} ms: ${ready.reason}`, evidence);
