@@ -16,6 +16,11 @@ export interface JunitOptions {
   properties?: Record<string, string>;
 }
 
+/** Milliseconds as seconds with millisecond precision (junit-10.xsd SUREFIRE_TIME). */
+function seconds(ms: number): number {
+  return Math.round(ms) / 1000;
+}
+
 export function testCaseName(result: TestCaseResult): string {
   return `[${result.requirements.join(' ')}] ${result.title}`;
 }
@@ -34,13 +39,13 @@ export function buildJunitXml(results: readonly TestCaseResult[], options: Junit
       .testSuite()
       .name(`${options.suiteName}.${group}`)
       .timestamp(options.startedAt)
-      .time(inGroup.reduce((s, r) => s + r.durationMs, 0) / 1000)
+      .time(seconds(inGroup.reduce((s, r) => s + r.durationMs, 0)))
       .property('client', options.client);
     const warnings = inGroup.filter((r) => r.outcome === 'warning').length;
     suite.property('warnings', String(warnings));
     for (const [k, v] of Object.entries(options.properties ?? {})) suite.property(k, v);
     for (const result of inGroup) {
-      const tc = suite.testCase().className(`cpm-harness.${group}`).name(testCaseName(result)).time(result.durationMs / 1000);
+      const tc = suite.testCase().className(`cpm-harness.${group}`).name(testCaseName(result)).time(seconds(result.durationMs));
       const line = xmlSafe(headline(result));
       if (result.outcome === 'fail') tc.failure(line, 'RequirementViolation');
       if (result.outcome === 'error') tc.error(line, 'HarnessError', result.error?.stack ? xmlSafe(result.error.stack) : undefined);

@@ -6,6 +6,7 @@
  */
 import type { UpperTester, UtOperation } from '../client/types.ts';
 import type { TraceEvent, TraceRecorder } from '../core/trace.ts';
+import { headerValue, startLine, type SipMessage } from '../sip/message.ts';
 import type { ParticipatingFunctionApi, PfEvent } from '../pf/types.ts';
 import { findRequirement, violationOutcome } from '../verdict/requirements.ts';
 import type { Outcome, Verdict } from '../verdict/verdict.ts';
@@ -53,6 +54,20 @@ export interface TestContext {
   evidence(evidence: Evidence): TraceEvent[];
 }
 
+/**
+ * A key that identifies a SIP message or MSRP frame by content, for messages whose trace event
+ * holds a re-parsed copy (the stack parses what it sends, so identity does not match).
+ */
+function messageKey(x: object): string | undefined {
+  const m = x as Partial<SipMessage> & { transactionId?: unknown; method?: unknown; status?: unknown };
+  if ((m.kind === 'request' || m.kind === 'response') && Array.isArray(m.headers) && 'version' in m) {
+    const sip = x as SipMessage;
+    return `sip|${startLine(sip)}|${headerValue(sip, 'call-id') ?? ''}|${headerValue(sip, 'cseq') ?? ''}|${headerValue(sip, 'via') ?? ''}`;
+  }
+  if (typeof m.transactionId === 'string') return `msrp|${m.transactionId}|${String(m.method ?? m.status ?? '')}`;
+  return undefined;
+}
+
 function isTraceEvent(x: object): x is TraceEvent {
   return 'kind' in x && 'monotonicMs' in x && 'bytes' in x;
 }
@@ -98,8 +113,15 @@ export class CaseContext implements TestContext {
       else wanted.add(item);
     }
     if (wanted.size > 0) {
+      const keys = new Set([...wanted].map(messageKey).filter((k): k is string => k !== undefined));
       for (const e of this.recorder.events) {
-        if (e.kind === 'message' && e.parsed !== undefined && typeof e.parsed === 'object' && e.parsed !== null && wanted.has(e.parsed)) found.add(e);
+        if (e.kind !== 'message' || e.parsed === undefined || typeof e.parsed !== 'object' || e.parsed === null) continue;
+        if (e.actor !== undefined && e.actor !== 'pf') continue;
+        if (wanted.has(e.parsed)) found.add(e);
+        else {
+          const key = messageKey(e.parsed);
+          if (key !== undefined && keys.has(key)) found.add(e);
+        }
       }
     }
     return [...found].sort((a, b) => a.seq - b.seq);
