@@ -3,7 +3,7 @@
  * the client subscribes to the conference event package of the group session identity, answers
  * NOTIFYs, keeps the subscription alive, and reads a 404 as "session inactive".
  */
-import type { ConferenceDocumentVariant, PfEventOf } from '../harness/pf/types.ts';
+import type { ConferenceDocumentVariant, InviteSpec, PfEventOf } from '../harness/pf/types.ts';
 import { headerValue, headerValues } from '../harness/sip/message.ts';
 import { parseEvent } from '../harness/sip/headers.ts';
 import type { TestContext } from '../harness/testcase/context.ts';
@@ -41,6 +41,26 @@ export async function expectSubscribe(t: TestContext, done: Established, require
   return sub;
 }
 
+/**
+ * Sets up the session and waits for the initial SUBSCRIBE (judged under 1b-sub). Without a
+ * subscription the `dependent` requirement cannot be judged: recorded, session ended, null.
+ */
+async function establishSubscribed(
+  t: TestContext,
+  dependent: string,
+  spec: InviteSpec = {},
+): Promise<(Established & { sub: PfEventOf<'subscribe'> }) | null> {
+  const done = await establish(t, spec);
+  if (!done) return null;
+  const sub = await expectSubscribe(t, done, '7.3.12-1b-sub');
+  if (!sub) {
+    t.notJudged(dependent, 'no subscription');
+    await endSession(t, done.session);
+    return null;
+  }
+  return { ...done, sub };
+}
+
 const subscribeAfterAck = defineTestCase({
   id: 'sub-after-ack',
   title: 'SUBSCRIBE to the conference package once the session is established',
@@ -67,14 +87,9 @@ const notifyActive = defineTestCase({
   requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-a'],
   async run(t) {
     t.pf.conference = { mode: 'active' };
-    const done = await establish(t);
+    const done = await establishSubscribed(t, '7.3.12-1b-i-a');
     if (!done) return;
-    const sub = await expectSubscribe(t, done, '7.3.12-1b-sub');
-    if (!sub) {
-      t.notJudged('7.3.12-1b-i-a', 'no subscription');
-      await endSession(t, done.session);
-      return;
-    }
+    const { sub } = done;
     const answered = await t.pf.events.waitFor(ofType('notify-answered', (e) => e.subscriptionId === sub.subscriptionId), { within: t.windows.subscribeMs, since: sub.seq });
     if (!answered || answered.type !== 'notify-answered' || !answered.response || answered.response.status !== 200) {
       const got = answered && answered.type === 'notify-answered' ? statusText(answered.response) : 'nothing';
@@ -138,14 +153,9 @@ const inactiveNoresource = defineTestCase({
   requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-b'],
   async run(t) {
     t.pf.conference = { mode: 'notify-then-terminate' };
-    const done = await establish(t);
+    const done = await establishSubscribed(t, '7.3.12-1b-i-b');
     if (!done) return;
-    const sub = await expectSubscribe(t, done, '7.3.12-1b-sub');
-    if (!sub) {
-      t.notJudged('7.3.12-1b-i-b', 'no subscription');
-      await endSession(t, done.session);
-      return;
-    }
+    const { sub } = done;
     const again = await t.pf.events.expectNone(ofType('subscribe', (e) => e.initial && e.matchedGroup), { within: t.windows.quarantineMs, since: sub.seq + 1 });
     if (again) t.violation('7.3.12-1b-i-b', 'subscribed again after the subscription was terminated with reason=noresource (group inactive)', [sub, again], 'U');
     else t.pass('7.3.12-1b-i-b', `no new SUBSCRIBE within ${t.windows.quarantineMs} ms of terminated;reason=noresource`, sub, 'U');
@@ -162,14 +172,9 @@ const refreshShort = defineTestCase({
   async run(t) {
     const seconds = t.windows.shortSubscriptionSeconds;
     t.pf.conference = { mode: 'active', grantExpires: seconds };
-    const done = await establish(t);
+    const done = await establishSubscribed(t, '7.3.12-1d-ii');
     if (!done) return;
-    const sub = await expectSubscribe(t, done, '7.3.12-1b-sub');
-    if (!sub) {
-      t.notJudged('7.3.12-1d-ii', 'no subscription to maintain');
-      await endSession(t, done.session);
-      return;
-    }
+    const { sub } = done;
     const refresh = await t.pf.events.waitFor(ofType('subscribe', (e) => !e.initial && e.subscriptionId === sub.subscriptionId), {
       within: seconds * 1000,
       since: sub.seq + 1,
@@ -203,14 +208,9 @@ function robustnessCase(row: RobustnessRow): TestCaseDefinition {
     requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-a'],
     async run(t) {
       t.pf.conference = { mode: 'active', documentVariant: row.variant };
-      const done = await establish(t);
+      const done = await establishSubscribed(t, '7.3.12-1b-i-a');
       if (!done) return;
-      const sub = await expectSubscribe(t, done, '7.3.12-1b-sub');
-      if (!sub) {
-        t.notJudged('7.3.12-1b-i-a', 'no subscription');
-        await endSession(t, done.session);
-        return;
-      }
+      const { sub } = done;
       const answered = await t.pf.events.waitFor(ofType('notify-answered', (e) => e.subscriptionId === sub.subscriptionId), { within: t.windows.subscribeMs, since: sub.seq });
       const left = await t.pf.events.expectNone((e) => e.type === 'client-bye', { within: t.windows.idleMs });
       const ok = answered?.type === 'notify-answered' && answered.response?.status === 200 && !left;
