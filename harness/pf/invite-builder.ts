@@ -37,6 +37,8 @@ export interface GroupInviteParams {
   sdpSessionId: number | string;
   /** multipart boundary for mode B; default a fixed token. */
   boundary?: string;
+  /** Pre-existing route set (outbound proxy, RFC 3261 §8.1.2): Route values, in order, before Accept-Contact. */
+  route?: readonly string[];
 }
 
 export interface BuiltInvite {
@@ -106,9 +108,8 @@ export function buildGroupInvite(params: GroupInviteParams): BuiltInvite {
   const full = (spec.headerSet ?? 'full') === 'full';
   const sdp = buildOfferSdp(params);
   const contactUri = withTransport(spec.contactUri ?? group.identity, transport);
-  const headers: SipHeaderField[] = [
-    { name: spec.acceptContact?.headerName ?? 'Accept-Contact', value: spec.acceptContact?.value ?? CANONICAL_ACCEPT_CONTACT },
-  ];
+  const headers: SipHeaderField[] = (params.route ?? []).map((value) => ({ name: 'Route', value }));
+  headers.push({ name: spec.acceptContact?.headerName ?? 'Accept-Contact', value: spec.acceptContact?.value ?? CANONICAL_ACCEPT_CONTACT });
   if (full) {
     headers.push({ name: 'P-Asserted-Identity', value: angle(group.identity) });
     headers.push({ name: 'Conversation-ID', value: group.conversationId });

@@ -4,6 +4,7 @@
  * It plays the network and records everything as PfEvents; verdicts belong to the scenarios.
  */
 import { systemClock } from '../core/clock.ts';
+import { harnessError, HarnessFailure } from '../core/diagnostic.ts';
 import { newCallId, newTag } from '../core/ids.ts';
 import type { TransportKind } from '../core/trace.ts';
 import type { RegistrarAddress } from '../client/types.ts';
@@ -16,14 +17,14 @@ import { answerSetupFor, negotiateSetup } from '../sdp/setup.ts';
 import type { ParsedSdp } from '../sdp/types.ts';
 import { buildCancel, buildRequest, buildResponse } from '../sip/build.ts';
 import { Dialog } from '../sip/dialog.ts';
-import { getParam, parseSipUri, tagOf } from '../sip/headers.ts';
+import { formatNameAddr, getParam, parseNameAddr, parseSipUri, tagOf } from '../sip/headers.ts';
 import { headerValue, type SipRequest, type SipResponse } from '../sip/message.ts';
 import { Registrar, type Binding } from '../sip/registrar.ts';
 import { SipStack, type ServerTransaction, type Target } from '../sip/stack.ts';
 import type { InboundMessage } from '../sip/transport.ts';
 import type { RunConfig } from '../testcase/config.ts';
 import { isGroupUri } from './conference.ts';
-import { groupContact, pfVia, type PfContext } from './context.ts';
+import { dialogTarget, groupContact, pfVia, type PfContext } from './context.ts';
 import { msrpTraceTap, PfDeferredSession } from './deferred-session.ts';
 import { EventLog } from './event-log.ts';
 import { buildGroupInvite } from './invite-builder.ts';
@@ -65,6 +66,15 @@ function targetOfContact(contact: string, transport: TransportKind): Target | un
   const maddr = getParam(parsed.value.params, 'maddr');
   return { transport, address: typeof maddr === 'string' ? maddr : host, port: parsed.value.port ?? 5060 };
 }
+
+/** `<sip:host:port;lr>` (plus the run's transport) for the outbound proxy: a loose route (RFC 3261 §16.12). */
+export function proxyRoute(proxy: { address: string; port: number }, transport: TransportKind): string {
+  const host = proxy.address.includes(':') && !proxy.address.startsWith('[') ? `[${proxy.address}]` : proxy.address;
+  return `<sip:${host}:${proxy.port};transport=${transport};lr>`;
+}
+
+/** Lifetime of an adopted binding: a run never lasts this long, and no expiry NOTIFY/timer fires meanwhile. */
+const ADOPTED_EXPIRES_SECONDS = 7200;
 
 function isSdp(message: SipRequest | SipResponse): boolean {
   return (headerValue(message, 'content-type') ?? '').trim().toLowerCase().startsWith('application/sdp') && message.body.length > 0;
@@ -116,9 +126,12 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
 
   static async start(options: PfOptions): Promise<ParticipatingFunction> {
     const clock = options.clock ?? systemClock;
+    // Both ports are always passed: 0 binds an ephemeral port, so the stack binds UDP and TCP either way.
     const stack = await SipStack.start({
       actor: options.actor ?? 'pf',
       address: options.config.address,
+      udpPort: options.config.listen.udpPort,
+      tcpPort: options.config.listen.tcpPort,
       timers: options.config.timers,
       clock,
       trace: options.trace,
@@ -132,6 +145,50 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
 
   subscriptions(): readonly SubscriptionInfo[] {
     return this.notifier.list();
+  }
+
+  adoptBinding(contact: string): Binding {
+    const { config } = this;
+    // A bare `sip:…;transport=tcp` is a URI with its parameters (not a Contact addr-spec, whose
+    // `;…` would be header params, RFC 3261 §20); `<sip:…>;params` is a name-addr.
+    const bracketed = contact.includes('<');
+    const named = bracketed ? parseNameAddr(contact) : undefined;
+    const uri = named === undefined ? contact.trim() : named.ok ? named.value.uri : contact;
+    const params = named?.ok ? named.value.params.filter((p) => p.name.toLowerCase() !== 'expires') : [];
+    const nameAddr = formatNameAddr({ uri, params });
+    const target = targetOfContact(uri, config.transport);
+    if (target === undefined) {
+      throw new HarnessFailure(harnessError('PF_BAD_CONTACT', `cannot adopt a binding for "${contact}": not a SIP URI the PF can route to`, Buffer.from(contact)));
+    }
+    // The registrar is fed a REGISTER the client never sent, so an adopted binding is refreshed,
+    // replaced or removed by the client's real REGISTERs exactly like a registered one (§10.3).
+    const request = buildRequest({
+      method: 'REGISTER',
+      uri: `sip:${config.identities.pfDomain}`,
+      via: pfVia(this.ctx),
+      from: `<${config.identities.clientAor}>;tag=${newTag()}`,
+      to: `<${config.identities.clientAor}>`,
+      callId: `adopted-${newCallId(config.identities.pfDomain)}`,
+      cseq: 1,
+      contact: nameAddr,
+      headers: [{ name: 'Expires', value: String(ADOPTED_EXPIRES_SECONDS) }],
+    });
+    const local = this.registrar;
+    const decision = this.registrarCore.handleRegister(request, {
+      transport: config.transport,
+      local: { address: local.address, port: local.port },
+      remote: { address: target.address, port: target.port },
+    });
+    const adopted = decision.changes.find((c) => c.kind !== 'unregistered')?.binding;
+    if (decision.response.status !== 200 || adopted === undefined) {
+      const why = decision.diagnostics.map((d) => d.message).join('; ') || `registrar answered ${decision.response.status}`;
+      throw new HarnessFailure(harnessError('PF_BAD_CONTACT', `cannot adopt a binding for "${contact}": ${why}`, Buffer.from(contact)));
+    }
+    return adopted;
+  }
+
+  currentBinding(): Binding | null {
+    return this.registrarCore.binding(this.config.identities.clientAor) ?? null;
   }
 
   async waitForRegistration(withinMs: number): Promise<Binding | null> {
@@ -176,10 +233,13 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       callId: newCallId(config.identities.pfDomain),
       msrp: { address: config.address, port: localUri.port ?? 0, path: localPath },
       sdpSessionId: Math.floor(Math.random() * 2 ** 31),
+      ...(config.proxy === undefined ? {} : { route: [proxyRoute(config.proxy, config.transport)] }),
     });
     const request = built.request;
     const result: InviteResult = { request, provisional: [], final: null, startSeq };
-    const target = binding === undefined ? undefined : targetOfContact(binding.contact, config.transport);
+    // §8.1.2: with an outbound proxy the request goes to it; the Route header carries it there.
+    const contactTarget = binding === undefined ? undefined : targetOfContact(binding.contact, config.transport);
+    const target = contactTarget === undefined || config.proxy === undefined ? contactTarget : { transport: config.transport, address: config.proxy.address, port: config.proxy.port };
     if (!listening.ok) {
       result.failure = { kind: 'transport-error', message: `cannot listen for MSRP: ${listening.error.message}` };
       return result;
@@ -230,14 +290,17 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     if (isSdp(response)) result.answer = parseSdp(response.body);
     const dialog = Dialog.fromUac(request, response);
     const ack = dialog.ok ? dialog.value.createAck(undefined, { via: pfVia(this.ctx) }) : this.fallbackAck(request, response);
+    // §13.2.2.4: the 2xx ACK is in-dialog: first Record-Route hop, else the 2xx's Contact.
+    const hop = dialog.ok ? dialogTarget(dialog.value) : undefined;
+    const ackTarget = hop?.ok ? hop.target : target;
     if ((spec.ackDelayMs ?? 0) > 0) {
       await new Promise<void>((resolve) => this.ctx.clock.setTimer(spec.ackDelayMs!, resolve));
     }
     if (spec.autoAck ?? true) {
       result.ack = ack;
-      this.ackByCall.set(callId, { ack, target });
+      this.ackByCall.set(callId, { ack, target: ackTarget });
       this.log.append({ type: 'request-sent', request: ack, sessionId: id });
-      await this.stack.sendAck(ack, target);
+      await this.stack.sendAck(ack, ackTarget);
     }
     if (!dialog.ok) return result;
     const session = this.sessionFromAnswer(id, dialog.value, msrp, localPath, spec.setup === undefined ? 'actpass' : spec.setup, result.answer);

@@ -286,8 +286,21 @@ export interface ParticipatingFunctionApi {
   conference: ConferencePolicy;
   /** Client-initiated INVITE to the group identity: accept (200 + MSRP, then a DeferredSession) or answer with a status. */
   rejoin: { answer: 'accept' | number };
+  /** The client's binding (registered or adopted) right now; resolves at once when one exists. */
   waitForRegistration(withinMs: number): Promise<Binding | null>;
-  /** To the client's registered contact, over config.transport. */
+  /**
+   * Installs a binding for `config.identities.clientAor` without a REGISTER: a client at a known
+   * contact (`sip:…` or `<sip:…>;params`), or a registration carried over from the previous case's
+   * PF. Not logged as a `register` event (the client sent nothing). Throws HarnessFailure
+   * (PF_BAD_CONTACT) when the contact is not a usable SIP URI.
+   */
+  adoptBinding(contact: string): Binding;
+  /** The binding INVITEs go to (the newest of registered and adopted), or null. */
+  currentBinding(): Binding | null;
+  /**
+   * To the client's registered contact, over config.transport; with `config.proxy` it goes to the
+   * proxy with `Route: <sip:proxy;lr>` (RFC 3261 §8.1.2), and the ACK for a 2xx follows the dialog's route set.
+   */
   invite(spec?: InviteSpec): Promise<InviteResult>;
   /** Extra NOTIFYs (partial, terminated, N8 variants). */
   sendNotify(subscriptionId: string, options?: NotifyOptions): Promise<NotifyResult>;
