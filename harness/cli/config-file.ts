@@ -11,9 +11,28 @@ const ms = z.number().int().nonnegative();
 const positiveMs = z.number().int().positive();
 const sipUri = z.string().regex(/^(sips?|tel):\S+$/, 'must be a sip:, sips: or tel: URI');
 
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, 'must be <address>:<port>, e.g. "127.0.0.1:5060" or "[::1]:5060"');
+
 export const configFileSchema = z
   .object({
-    client: z.string().optional(),
+    client: z
+      .string()
+      .regex(/^(builtin(:[\w-]+)?|register|sips?:\S+)$/, 'must be builtin, builtin:<mutant>, register, or the client\'s contact sip:<user>@<host>:<port>[;transport=tcp]')
+      .optional(),
+    /** Where the PF listens (UDP and TCP), i.e. where a `register` client must REGISTER. */
+    listen: hostPort.optional(),
+    /** The client's upper tester: its base URL, or `prompt` for the operator at the terminal. */
+    ut: z
+      .string()
+      .regex(/^(prompt|https?:\/\/\S+)$/, 'must be the upper tester\'s base URL (e.g. "http://192.0.2.7:8080") or "prompt"')
+      .optional(),
+    /** Outbound proxy the PF sends its requests through. */
+    proxy: hostPort.optional(),
+    /** real (lab defaults) or scaled (loopback, seconds); the `windows` section overrides single values. */
+    windowProfile: z.enum(['real', 'scaled']).optional(),
+    pics: z.object({ msrp: z.boolean().optional() }).strict().optional(),
     transport: z.enum(['udp', 'tcp']).optional(),
     address: z.string().min(1).optional(),
     jobs: z.number().int().min(1).max(64).optional(),
@@ -93,5 +112,6 @@ export function applyConfigFile(base: RunConfig, file: ConfigFile): RunConfig {
     windows: { ...base.windows, ...file.windows },
     identities: { ...base.identities, ...file.identities },
     ambiguity: { ...base.ambiguity, ...file.ambiguity },
+    pics: { ...base.pics, ...file.pics },
   };
 }

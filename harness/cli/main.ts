@@ -7,6 +7,8 @@ import type { Argv } from 'yargs';
 import { runCommand, type RunArguments } from './run-command.ts';
 import { listCommand, mutantsCommand } from './list-commands.ts';
 import { matrixCommand } from './matrix-command.ts';
+import { initCommand } from './init-command.ts';
+import { serveClientCommand } from './serve-client.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -27,20 +29,74 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
         y
           .option('client', {
             type: 'string',
-            describe: 'client under test: builtin (reference client) or builtin:<mutant> (see `cpm-harness mutants`)',
+            describe:
+              'client under test: builtin | builtin:<mutant> (see `cpm-harness mutants`) | sip:<user>@<host>:<port>[;transport=tcp] (a client at a known contact, no REGISTER) | register (wait for the client to REGISTER at --listen) [default: builtin]',
           })
+          .option('listen', { type: 'string', describe: 'PF SIP address, UDP and TCP, <address>:<port>: where a `register` client REGISTERs [default: 127.0.0.1, ephemeral ports]' })
+          .option('ut', { type: 'string', describe: 'upper tester of an external client: its base URL (docs/upper-tester.md) or `prompt` (operator at the terminal) [default: none; cases that need it are skipped]' })
+          .option('proxy', { type: 'string', describe: 'outbound proxy for the PF\'s requests, <host>:<port> [default: none]' })
+          .option('msrp', { type: 'boolean', describe: 'the client does MSRP; --no-msrp skips the cases that need it (SIP-only stand-ins) [default: true]' })
+          .option('windows', { choices: ['real', 'scaled'] as const, describe: 'observation windows: real (lab) or scaled (loopback) [default: scaled for builtin, real otherwise]' })
           .option('grep', { type: 'string', describe: 'only test cases whose id, title, group or requirement ID matches this regular expression' })
           .option('junit', { type: 'string', describe: 'JUnit XML output file [default: reports/junit.xml]' })
           .option('report-dir', { type: 'string', describe: 'directory for report.md and results.json [default: reports]' })
-          .option('transport', { choices: ['udp', 'tcp'] as const, describe: 'SIP transport between the PF and the client [default: tcp]' })
-          .option('config', { type: 'string', describe: 'YAML or JSON configuration file (timers, windows, identities, ambiguity readings)' })
-          .option('jobs', { type: 'number', describe: 'test cases run at once (built-in clients only) [default: 4 for builtin, 1 otherwise]' })
+          .option('transport', { choices: ['udp', 'tcp'] as const, describe: 'SIP transport between the PF and the client [default: tcp, or the transport= of a sip: client]' })
+          .option('config', { type: 'string', describe: 'YAML or JSON configuration file (`cpm-harness init` writes an example); options given here win' })
+          .option('jobs', { type: 'number', describe: 'test cases run at once (built-in clients without --listen only) [default: 4 for builtin, 1 otherwise]' })
           .option('quiet', { type: 'boolean', describe: 'print only failures and the summary', default: false })
           .example('$0 run', 'whole suite against the built-in reference client')
           .example('$0 run --client builtin:no-imdn --grep 1b-ii', 'see a mutant fail the IMDN requirement')
-          .example('$0 run --transport udp --junit out/junit.xml', 'SIP over UDP, JUnit elsewhere'),
+          .example('$0 run --transport udp --junit out/junit.xml', 'SIP over UDP, JUnit elsewhere')
+          .example('$0 run --client register --listen 0.0.0.0:5060 --ut http://192.0.2.7:8080', 'a real client that registers by itself, with its UT shim')
+          .example('$0 run --client "sip:+15551230002@192.0.2.7:5070;transport=tcp" --ut prompt', 'a client at a known contact, operator as upper tester')
+          .example('$0 run --config cpm-harness.yaml', 'everything from a configuration file'),
       async (args) => {
         setCode(await runCommand(args as unknown as RunArguments));
+      },
+    )
+    .command(
+      'init',
+      'write a commented example configuration file',
+      (y) =>
+        y
+          .option('output', { type: 'string', describe: 'file to write [default: cpm-harness.yaml]' })
+          .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing file' })
+          .example('$0 init && $0 run --config cpm-harness.yaml', 'start from the example'),
+      (args) => {
+        setCode(initCommand({ ...(args.output ? { output: args.output } : {}), force: Boolean(args.force) }));
+      },
+    )
+    .command(
+      'serve-client',
+      'run the reference client as a separate process: it REGISTERs with --registrar and serves its upper tester over HTTP (prints `ut: <url>`)',
+      (y) =>
+        y
+          .option('registrar', { type: 'string', demandOption: true, describe: 'where to REGISTER: the harness\'s --listen address, <host>:<port>' })
+          .option('transport', { choices: ['udp', 'tcp'] as const, describe: 'SIP transport [default: tcp]' })
+          .option('ut-port', { type: 'number', describe: 'HTTP port of the upper tester [default: 0, ephemeral; the URL is printed]' })
+          .option('ut-host', { type: 'string', describe: 'HTTP address of the upper tester [default: 127.0.0.1]' })
+          .option('mutant', { type: 'string', describe: 'serve a broken client instead (see `cpm-harness mutants`) [default: none]' })
+          .option('aor', { type: 'string', describe: 'the client\'s public identity [default: sip:+15551230002@ims.example.net]' })
+          .option('group', { type: 'string', describe: 'group session identity [default: sip:grp.7c1e9a@cpm-pf.example.net]' })
+          .option('expires', { type: 'number', describe: 'REGISTER Expires in seconds; refreshed at half [default: 60]' })
+          .option('t1', { type: 'number', describe: 'SIP T1 in ms (50 for scaled runs on loopback) [default: 500]' })
+          .option('trace', { type: 'boolean', default: false, describe: 'print every SIP/MSRP message and connection change of the client on stderr' })
+          .example('$0 serve-client --registrar 127.0.0.1:5060 --t1 50', 'then: $0 run --client register --listen 127.0.0.1:5060 --ut <printed url> --windows scaled'),
+      async (args) => {
+        setCode(
+          await serveClientCommand({
+            registrar: String(args.registrar),
+            ...(args.transport ? { transport: args.transport } : {}),
+            ...(args.utPort !== undefined ? { utPort: args.utPort } : {}),
+            ...(args.utHost !== undefined ? { utHost: args.utHost } : {}),
+            ...(args.mutant !== undefined ? { mutant: args.mutant } : {}),
+            ...(args.aor !== undefined ? { aor: args.aor } : {}),
+            ...(args.group !== undefined ? { group: args.group } : {}),
+            ...(args.expires !== undefined ? { expires: args.expires } : {}),
+            ...(args.t1 !== undefined ? { t1: args.t1 } : {}),
+            trace: Boolean(args.trace),
+          }),
+        );
       },
     )
     .command(
@@ -71,7 +127,7 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
         setCode(await matrixCommand({ json: Boolean(args.json), ...(args.mutant ? { mutant: args.mutant.map(String) } : {}), ...(args.transport ? { transport: args.transport } : {}) }));
       },
     )
-    .demandCommand(1, 'Name a command: run, list, mutants or matrix. `cpm-harness run` runs the suite against the built-in reference client.')
+    .demandCommand(1, 'Name a command: run, list, mutants, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
     .strict()
     .recommendCommands()
     .help()

@@ -13,10 +13,10 @@ import { buildMarkdownReport } from '../reporters/markdown.ts';
 import { resultsJson } from '../reporters/json.ts';
 import { TerminalReporter } from '../reporters/terminal.ts';
 import { notStartedResult, runSuite, type StartPf } from '../runner/runner.ts';
-import { builtinConfig, externalConfig, type RunConfig } from '../testcase/config.ts';
+import { builtinConfig, externalConfig, REAL_WINDOWS, SCALED_WINDOWS, type RunConfig } from '../testcase/config.ts';
 import { selectCases } from '../testcase/definition.ts';
 import { runFailed, totals, type TestCaseResult } from '../verdict/verdict.ts';
-import { resolveClient } from './clients.ts';
+import { clientFactoryFor, parseClientSpec, parseHostPort, resolveUpperTester, type Checked, type ClientSpec } from './clients.ts';
 import { applyConfigFile, loadConfigFile, type ConfigFile } from './config-file.ts';
 
 export interface RunArguments {
@@ -28,6 +28,15 @@ export interface RunArguments {
   config?: string;
   jobs?: number;
   quiet?: boolean;
+  /** `<address>:<port>`: the PF's fixed SIP port (UDP and TCP), where a `register` client REGISTERs. */
+  listen?: string;
+  /** Upper tester base URL, or `prompt`. */
+  ut?: string;
+  /** `<host>:<port>` of an outbound proxy for the PF's requests. */
+  proxy?: string;
+  /** false from `--no-msrp`. */
+  msrp?: boolean;
+  windows?: 'real' | 'scaled';
 }
 
 function usage(message: string): number {
@@ -37,42 +46,111 @@ function usage(message: string): number {
 
 export const startParticipatingFunction: StartPf = (options) => ParticipatingFunction.start(options);
 
-export async function runCommand(args: RunArguments): Promise<number> {
+/** Everything `run` needs before the first case, or the usage error that stops it (exit 2). */
+export interface ResolvedRun {
+  spec: ClientSpec;
+  config: RunConfig;
+  jobs: number;
+  junitPath: string;
+  reportDir: string;
+  grep: RegExp | undefined;
+  ut: string | undefined;
+}
+
+/** Command line over config file over defaults; no I/O except reading the config file. */
+export function resolveRun(args: RunArguments): Checked<ResolvedRun> {
   let file: ConfigFile = {};
   if (args.config) {
     const loaded = loadConfigFile(args.config);
-    if (!loaded.ok) return usage(loaded.message);
+    if (!loaded.ok) return loaded;
     file = loaded.value;
   }
-  const clientSpec = args.client ?? file.client ?? 'builtin';
-  const client = resolveClient(clientSpec);
-  if (!client.ok) return usage(client.message);
+  const parsedSpec = parseClientSpec(args.client ?? file.client ?? 'builtin');
+  if (!parsedSpec.ok) return parsedSpec;
+  const spec = parsedSpec.value;
+  const builtin = spec.kind === 'builtin';
 
   let grep: RegExp | undefined;
   if (args.grep !== undefined) {
     try {
       grep = new RegExp(args.grep);
     } catch (error) {
-      return usage(`--grep is not a valid regular expression: ${(error as Error).message}`);
+      return { ok: false, message: `--grep is not a valid regular expression: ${(error as Error).message}` };
     }
   }
+  if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) return { ok: false, message: '--jobs takes a whole number ≥ 1' };
+
+  const uriTransport = spec.kind === 'sip' ? spec.transport : undefined;
+  const asked = args.transport ?? file.transport;
+  if (uriTransport && asked && uriTransport !== asked) {
+    return { ok: false, message: `--client says transport=${uriTransport} but --transport/config say ${asked}; drop one of them or make them agree` };
+  }
+  const transport = uriTransport ?? asked ?? 'tcp';
+  let config: RunConfig = builtin ? builtinConfig(transport) : externalConfig(transport);
+  const profile = args.windows ?? file.windowProfile ?? (builtin ? 'scaled' : 'real');
+  config.windows = { ...(profile === 'scaled' ? SCALED_WINDOWS : REAL_WINDOWS) };
+  config = applyConfigFile(config, file);
+  config.transport = transport;
+
+  const listenText = args.listen ?? file.listen;
+  if (listenText !== undefined) {
+    const listen = parseHostPort(listenText, '--listen', true);
+    if (!listen.ok) return listen;
+    config.address = listen.value.address;
+    config.listen = { udpPort: listen.value.port, tcpPort: listen.value.port };
+  }
+  if (spec.kind === 'register' && config.listen.tcpPort === 0) {
+    return { ok: false, message: '--client register needs a fixed port for the client to REGISTER to: add --listen <address>:<port>, e.g. --listen 0.0.0.0:5060 (or listen: in the config file)' };
+  }
+  const proxyText = args.proxy ?? file.proxy;
+  if (proxyText !== undefined) {
+    const proxy = parseHostPort(proxyText, '--proxy');
+    if (!proxy.ok) return proxy;
+    config.proxy = proxy.value;
+  }
+  if (args.msrp === false) config.pics = { ...config.pics, msrp: false };
+
+  const ut = args.ut ?? file.ut;
+  if (ut !== undefined && builtin) {
+    return { ok: false, message: `--ut is for external clients; the built-in client brings its own upper tester. Drop --ut, or test the served UT with: cpm-harness serve-client … and --client register --ut <url>` };
+  }
+  const jobs = args.jobs ?? file.jobs ?? (builtin ? 4 : 1);
+  if (config.listen.tcpPort !== 0 && jobs > 1) {
+    return { ok: false, message: `--jobs ${jobs} with --listen: fixed ports serve one case at a time; drop --jobs or --listen` };
+  }
+  if (!builtin && jobs > 1) {
+    return { ok: false, message: `--jobs ${jobs}: an external client is tested one case at a time (every case's PF uses the same ports); drop --jobs` };
+  }
+  return {
+    ok: true,
+    value: { spec, config, jobs, grep, ut, junitPath: args.junit ?? file.junit ?? join('reports', 'junit.xml'), reportDir: args.reportDir ?? file.reportDir ?? 'reports' },
+  };
+}
+
+export async function runCommand(args: RunArguments): Promise<number> {
+  const resolved = resolveRun(args);
+  if (!resolved.ok) return usage(resolved.message);
+  const { spec, config, jobs, junitPath, reportDir, grep } = resolved.value;
   const cases = selectCases(CATALOGUE, grep);
   if (cases.length === 0) return usage(`--grep ${args.grep} matches no test case; \`cpm-harness list\` shows them all`);
-  if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) return usage('--jobs takes a whole number ≥ 1');
 
-  const transport = args.transport ?? file.transport ?? 'tcp';
-  let config: RunConfig = client.builtin ? builtinConfig(transport) : externalConfig(transport);
-  config = applyConfigFile(config, file);
-  if (args.transport) config.transport = args.transport;
-  const jobs = args.jobs ?? file.jobs ?? (client.builtin ? 4 : 1);
-  const junitPath = args.junit ?? file.junit ?? join('reports', 'junit.xml');
-  const reportDir = args.reportDir ?? file.reportDir ?? 'reports';
+  const ut = await resolveUpperTester(resolved.value.ut, { timeoutMs: config.windows.utMs });
+  if (!ut.ok) return usage(ut.message);
+  const where = `${config.address}:${config.listen.tcpPort} (udp and tcp)`;
+  const factory = clientFactoryFor(spec, ut.value, {
+    write: (t) => process.stderr.write(t),
+    tty: Boolean(process.stderr.isTTY),
+    what: `waiting for the client to REGISTER at ${where}; start it now`,
+  });
+  const client = { factory };
 
   const interactive = Boolean(process.stdout.isTTY) && !args.quiet;
   const terminal = new TerminalReporter({ write: (t) => process.stdout.write(t), verbose: interactive });
+  const utLine = spec.kind === 'builtin' ? 'in-process' : (resolved.value.ut ?? 'none (cases that need it are skipped)');
   terminal.header([
     `cpm-harness — OMA CPM 2.1 §7.3.12 deferred group delivery`,
     `client: ${client.factory.description}   transport: ${config.transport}   test cases: ${cases.length}   jobs: ${jobs}`,
+    ...(spec.kind === 'builtin' ? [] : [`PF: ${where}   upper tester: ${utLine}   windows: registration ${config.windows.registrationMs} ms, UT ${config.windows.utMs} ms`]),
   ]);
 
   const startedAt = new Date().toISOString();

@@ -46,7 +46,7 @@ export interface ClientState {
   readonly received: readonly ReceivedMessage[];
 }
 
-export type UtOperation = 'queueMessage' | 'goOffline' | 'goOnline' | 'markDisplayed' | 'state';
+export type UtOperation = 'queueMessage' | 'goOffline' | 'goOnline' | 'markDisplayed' | 'state' | 'reset';
 
 export interface UpperTester {
   /** Which operations this UT implements. */
@@ -60,6 +60,12 @@ export interface UpperTester {
   /** The user displays the message with this imdn.Message-ID. */
   markDisplayed(imdnMessageId: string): Promise<UtResult>;
   state(): Promise<UtResult<ClientState>>;
+  /**
+   * Conformance preamble: back to a clean state for the next test case — empty outbox, no
+   * groups, sessions or subscriptions remembered, registration kept. A client that stays up
+   * across test cases (an external one) needs it; a fresh client per case does not.
+   */
+  reset?(): Promise<UtResult>;
 }
 
 export interface RegistrarAddress {
@@ -88,6 +94,20 @@ export interface ClientUnderTest {
   start(env: ClientEnvironment): Promise<void>;
   /** Tears it down; must not throw and must release every socket. */
   stop(): Promise<void>;
+  /**
+   * Where the client already is (external clients): the runner installs this binding in the case's
+   * PF (`adoptBinding`) instead of waiting for a REGISTER. Absent = wait for a REGISTER.
+   */
+  readonly contact?: string;
+  /**
+   * True for a client that outlives the test case (external clients): the runner ends the case's
+   * conference subscriptions before the PF goes, so the next case starts from a clean state.
+   */
+  readonly persistent?: boolean;
+  /** The runner starts waiting for a REGISTER within `withinMs`; returns what ends the countdown it shows. */
+  awaitingRegistration?(withinMs: number): () => void;
+  /** The binding the case's PF ended up with (REGISTER or refresh), so the next case can carry it over. */
+  observedBinding?(contact: string): void;
 }
 
 export interface ClientFactory {

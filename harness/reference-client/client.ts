@@ -130,7 +130,7 @@ function grantedSeconds(response: SipResponse, fallback: number): number {
 
 export class ReferenceClient implements ClientUnderTest, UpperTester {
   readonly description: string;
-  readonly supports: ReadonlySet<UtOperation> = new Set<UtOperation>(['queueMessage', 'goOffline', 'goOnline', 'markDisplayed', 'state']);
+  readonly supports: ReadonlySet<UtOperation> = new Set<UtOperation>(['queueMessage', 'goOffline', 'goOnline', 'markDisplayed', 'state', 'reset']);
 
   private readonly b: Behaviour;
   private readonly trace: TraceSink;
@@ -235,6 +235,18 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     if (entry.displayed) return ok();
     entry.displayed = true;
     for (const kind of notificationsFor(entry.requested, 'displayed', this.b)) await this.sendImdn(entry.session, entry.original, kind);
+    return ok();
+  }
+
+  /** UT preamble: forget groups, sessions, subscriptions, outbox and received messages; keep the registration. */
+  async reset(): Promise<UtResult> {
+    if (this.closed || this.env === null) return utFailure('UT_NOT_RUNNING', 'the client is not running');
+    for (const g of this.groups) this.cancelSubscriptionTimers(g.subscription);
+    const sessions = this.sessions.splice(0);
+    await Promise.all(sessions.map((s) => s.msrp.close().catch(() => undefined)));
+    this.groups.length = 0;
+    this.outbox.length = 0;
+    this.received.length = 0;
     return ok();
   }
 

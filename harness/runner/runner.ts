@@ -7,7 +7,8 @@
 import { performance } from 'node:perf_hooks';
 import type { ClientFactory, ClientUnderTest } from '../client/types.ts';
 import { TraceRecorder, type TraceSink } from '../core/trace.ts';
-import type { ParticipatingFunctionApi } from '../pf/types.ts';
+import type { Binding, ParticipatingFunctionApi } from '../pf/types.ts';
+import { formatNameAddr } from '../sip/headers.ts';
 import type { RunConfig, Windows } from '../testcase/config.ts';
 import { CaseContext, SkipSignal } from '../testcase/context.ts';
 import type { TestCaseDefinition } from '../testcase/definition.ts';
@@ -122,13 +123,23 @@ export async function runCase(definition: TestCaseDefinition, options: RunOption
       const why = clientStart.kind === 'threw' ? String((clientStart.error as Error)?.message ?? clientStart.error) : clientStart.kind;
       return finish(definition, startedAt, t0, empty, 'error', { error: { message: `could not start the client under test: ${why}` } });
     }
-    const binding = await pf.waitForRegistration(config.windows.registrationMs);
+    const binding = await bindClient(client, pf, config.windows.registrationMs, options.signal);
     if (!binding) {
       return finish(definition, startedAt, t0, empty, 'error', {
         error: { message: `precondition: the client did not REGISTER within ${config.windows.registrationMs} ms` },
       });
     }
     const context = new CaseContext(pf, ut, config, recorder, definition.requirements);
+    // A client that stays up across cases starts each case clean (conformance preamble), when its UT can.
+    if (client.persistent && ut?.reset && ut.supports.has('reset')) {
+      const reset = await race(ut.reset(), config.windows.utMs, options.signal);
+      if (reset.kind !== 'done' || !reset.value.ok) {
+        const why = reset.kind === 'done' && !reset.value.ok ? reset.value.message : reset.kind;
+        context.note(`upper tester reset failed (${why}): the client may carry state from the previous case`);
+      }
+    } else if (client.persistent) {
+      context.note('the client stays up across cases and its upper tester has no reset: it may carry state from the previous case');
+    }
     const part: Partial = { verdicts: context.verdicts, notes: context.notes, trace: recorder };
     const limit = options.caseTimeoutMs ?? defaultCaseTimeout(config.windows);
     const ran = await race(definition.run(context), limit, options.signal);
@@ -148,8 +159,48 @@ export async function runCase(definition: TestCaseDefinition, options: RunOption
   } catch (error) {
     return finish(definition, startedAt, t0, empty, 'error', { error: { message: (error as Error)?.message ?? String(error) } });
   } finally {
+    // A REGISTER refresh during the case moves the binding; the next case's PF must adopt that one.
+    if (client?.persistent && pf) {
+      const last = pf.currentBinding();
+      if (last) client.observedBinding?.(carriedContact(last));
+      await bounded(endSubscriptions(pf));
+    }
     await bounded(client?.stop());
     await bounded(pf?.close());
+  }
+}
+
+/**
+ * The case's conference is over: RFC 6665 §4.1.3 noresource tells a client that stays up (it is
+ * not restarted per case) not to expect this subscription any more and not to retry it, so its
+ * next session subscribes afresh instead of trusting a dialog whose notifier is gone.
+ */
+async function endSubscriptions(pf: ParticipatingFunctionApi): Promise<void> {
+  const active = pf.subscriptions().filter((s) => s.state === 'active');
+  await Promise.all(active.map((s) => pf.sendNotify(s.id, { state: 'terminated', reason: 'noresource', body: null }).catch(() => undefined)));
+}
+
+/** `<uri>;feature-tags` as the client registered it, so an adopted binding keeps its Contact params. */
+export function carriedContact(binding: Binding): string {
+  return binding.contactParams.length === 0 ? binding.contact : formatNameAddr({ uri: binding.contact, params: [...binding.contactParams] });
+}
+
+/**
+ * The client's binding in this case's PF: adopted when the client says where it is (external
+ * clients, or a registration carried over), else its REGISTER awaited — bounded and abortable.
+ */
+async function bindClient(client: ClientUnderTest, pf: ParticipatingFunctionApi, withinMs: number, signal: AbortSignal | undefined): Promise<Binding | null> {
+  const known = client.contact;
+  if (known !== undefined) return pf.adoptBinding(known);
+  const stopCountdown = client.awaitingRegistration?.(withinMs);
+  try {
+    const waited = await race(pf.waitForRegistration(withinMs), withinMs + TEARDOWN_LIMIT_MS, signal);
+    if (waited.kind === 'aborted') throw new Error('run interrupted while waiting for the client to REGISTER');
+    if (waited.kind !== 'done' || waited.value === null) return null;
+    client.observedBinding?.(carriedContact(waited.value));
+    return waited.value;
+  } finally {
+    stopCountdown?.();
   }
 }
 

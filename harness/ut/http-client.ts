@@ -182,6 +182,7 @@ export async function connectHttpUpperTester(baseUrl: string, options: HttpUpper
     goOffline: () => guarded('goOffline', async () => done(await requester.call(routeFor('goOffline'), {}, OkResponse))),
     goOnline: () => guarded('goOnline', async () => done(await requester.call(routeFor('goOnline'), {}, OkResponse))),
     markDisplayed: (imdnMessageId) => guarded('markDisplayed', async () => done(await requester.call(routeFor('markDisplayed'), { imdnMessageId }, OkResponse))),
+    ...(operations.has('reset') ? { reset: () => guarded('reset', async () => done(await requester.call(routeFor('reset'), {}, OkResponse))) } : {}),
     ...(operations.has('acceptInvitation')
       ? { acceptInvitation: async (group: string) => done(await requester.call(routeFor('acceptInvitation'), { group }, OkResponse)) }
       : {}),

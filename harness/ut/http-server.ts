@@ -62,7 +62,9 @@ function acceptsInvitations(ut: UpperTester): ut is UpperTester & InvitationAcce
 
 /** Wire operations this UT implements: its `supports`, plus acceptInvitation when it has that method. */
 export function servedOperations(ut: UpperTester): WireOperation[] {
-  return WIRE_OPERATIONS.filter((op) => (op === 'acceptInvitation' ? acceptsInvitations(ut) : ut.supports.has(op)));
+  return WIRE_OPERATIONS.filter((op) =>
+    op === 'acceptInvitation' ? acceptsInvitations(ut) : op === 'reset' ? ut.supports.has('reset') && typeof ut.reset === 'function' : ut.supports.has(op),
+  );
 }
 
 async function invoke(ut: UpperTester, route: Route, body: unknown, implementation: string | undefined): Promise<Reply> {
@@ -88,6 +90,8 @@ async function invoke(ut: UpperTester, route: Route, body: unknown, implementati
       return fromResult(await (ut as UpperTester & InvitationAccepting).acceptInvitation((body as AcceptInvitationBody).group), none);
     case 'state':
       return fromResult(await ut.state(), (s) => ({ ...s }));
+    case 'reset':
+      return fromResult(await ut.reset!(), none);
   }
 }
 

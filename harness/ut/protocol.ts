@@ -18,7 +18,7 @@ export const UT_BODY_LIMIT = 64 * 1024;
  * the in-process contract does not have (a client that auto-accepts never needs it).
  */
 export type WireOperation = UtOperation | 'acceptInvitation';
-export const WIRE_OPERATIONS: readonly WireOperation[] = ['queueMessage', 'goOffline', 'goOnline', 'markDisplayed', 'state', 'acceptInvitation'];
+export const WIRE_OPERATIONS: readonly WireOperation[] = ['queueMessage', 'goOffline', 'goOnline', 'markDisplayed', 'state', 'reset', 'acceptInvitation'];
 
 /** An UpperTester that can also accept a pending group invitation on the user's behalf; having the method means supporting it. */
 export interface InvitationAccepting {
@@ -65,6 +65,7 @@ export const UT_ROUTES: readonly Route[] = [
   { operation: 'markDisplayed', method: 'POST', path: `${UT_BASE_PATH}/display`, body: DisplayRequest },
   { operation: 'acceptInvitation', method: 'POST', path: `${UT_BASE_PATH}/accept-invitation`, body: AcceptInvitationRequest },
   { operation: 'state', method: 'GET', path: `${UT_BASE_PATH}/state`, body: null },
+  { operation: 'reset', method: 'POST', path: `${UT_BASE_PATH}/reset`, body: EmptyRequest },
 ];
 
 export function routeFor(operation: Route['operation']): Route {

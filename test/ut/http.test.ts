@@ -503,10 +503,12 @@ describe('ut: the reference client served over HTTP', () => {
     await client.stop();
   });
 
-  it('lists all five operations and reports a not-started client as 409 UT_NOT_RUNNING', async () => {
+  it('lists the five operations plus reset and reports a not-started client as 409 UT_NOT_RUNNING', async () => {
     const ut = await connected(served.url);
-    expect([...ut.supports].sort()).to.deep.equal([...ALL].sort());
+    expect([...ut.supports].sort()).to.deep.equal([...ALL, 'reset'].sort());
     expectFailure(await ut.queueMessage(GROUP, 'hi'), 'UT_NOT_RUNNING');
+    expect(ut.reset, 'reset is offered over HTTP').to.be.a('function');
+    expectFailure(await ut.reset!(), 'UT_NOT_RUNNING');
     expect((await raw(served.url, 'POST', '/ut/v1/offline')).status).to.equal(409);
     const state = await ut.state();
     expect(state.ok && state.value).to.deep.equal({ registered: false, online: false, groups: [], outbox: [], received: [] });
