@@ -40,6 +40,7 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
           .option('grep', { type: 'string', describe: 'only test cases whose id, title, group or requirement ID matches this regular expression' })
           .option('junit', { type: 'string', describe: 'JUnit XML output file [default: reports/junit.xml]' })
           .option('report-dir', { type: 'string', describe: 'directory for report.md and results.json [default: reports]' })
+          .option('pcap', { type: 'string', describe: 'also write each test case\'s messages as <dir>/<case id>.pcap for Wireshark' })
           .option('transport', { choices: ['udp', 'tcp'] as const, describe: 'SIP transport between the PF and the client [default: tcp, or the transport= of a sip: client]' })
           .option('config', { type: 'string', describe: 'YAML or JSON configuration file (`cpm-harness init` writes an example); options given here win' })
           .option('jobs', { type: 'number', describe: 'test cases run at once (built-in clients without --listen only) [default: 4 for builtin, 1 otherwise]' })

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { CATALOGUE } from '../../scenarios/index.ts';
 import { ParticipatingFunction } from '../pf/participating-function.ts';
 import { buildJunitXml } from '../reporters/junit.ts';
+import { buildPcap } from '../reporters/pcap.ts';
 import { buildMarkdownReport } from '../reporters/markdown.ts';
 import { resultsJson } from '../reporters/json.ts';
 import { TerminalReporter } from '../reporters/terminal.ts';
@@ -37,6 +38,14 @@ export interface RunArguments {
   /** false from `--no-msrp`. */
   msrp?: boolean;
   windows?: 'real' | 'scaled';
+  /** Directory for one pcap file per test case. */
+  pcap?: string;
+}
+
+/** The case's trace as a capture Wireshark opens: `<dir>/<case id>.pcap`. */
+function writePcap(dir: string, result: TestCaseResult): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${result.id}.pcap`), buildPcap(result.trace));
 }
 
 function usage(message: string): number {
@@ -193,10 +202,12 @@ export async function runCommand(args: RunArguments): Promise<number> {
       signal: controller.signal,
       onCaseFinished: (r) => {
         finished.set(r.id, r);
+        if (args.pcap) writePcap(args.pcap, r);
         terminal.caseFinished(r);
       },
     });
     const outputs = writeReports(results);
+    if (args.pcap) outputs.push(`pcap:   ${join(args.pcap, '<case id>.pcap')} (MSRP decodes with tshark -d tcp.port==<port>,msrp; the ports are in each case's trace)`);
     terminal.summary(totals(results), performance.now() - t0, outputs);
     return runFailed(results) ? 1 : 0;
   } finally {

@@ -89,6 +89,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
 
   private readonly log: EventLog;
   private readonly ctx: PfContext;
+  private readonly staleCallIds: ReadonlySet<string>;
   private readonly registrarCore: Registrar;
   private readonly notifier: ConferenceNotifier;
   private readonly sessions = new Map<string, PfDeferredSession>();
@@ -103,6 +104,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     this.config = options.config;
     this.group = defaultGroup(options.config, options.group);
     this.log = log;
+    this.staleCallIds = options.staleCallIds ?? new Set();
     const clock = options.clock ?? systemClock;
     this.ctx = {
       stack,
@@ -374,9 +376,25 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     this.log.append({ type: 'invite-response', response: message, retransmission });
   }
 
+  callIds(): readonly string[] {
+    const ids = new Set<string>();
+    for (const e of this.log.all()) {
+      const request = (e as { request?: SipRequest }).request;
+      const callId = request === undefined ? undefined : headerValue(request, 'call-id');
+      if (callId !== undefined) ids.add(callId);
+    }
+    return [...ids];
+  }
+
   private onRequest(txn: ServerTransaction): void {
     if (this.closed) return;
     const request = txn.request;
+    // REGISTER refreshes legitimately keep their Call-ID across cases (RFC 3261 §10.2.4).
+    if (request.method !== 'REGISTER' && this.staleCallIds.has(headerValue(request, 'call-id') ?? '')) {
+      txn.respond(buildResponse(request, 481));
+      this.log.append({ type: 'stale-request', request, answeredWith: 481 });
+      return;
+    }
     switch (request.method) {
       case 'REGISTER':
         return this.onRegister(txn);

@@ -53,6 +53,12 @@ export interface PfOptions {
   group?: Partial<GroupSpec>;
   /** For SIP timers and waits; default the system clock. */
   clock?: Clock;
+  /**
+   * Call-IDs of earlier test cases (a client that stays up on fixed ports): a request in one of
+   * them — a late retransmission, a refresh of an old subscription — is answered 481 and logged as
+   * `stale-request`, so it can never count as this case's behaviour.
+   */
+  staleCallIds?: ReadonlySet<string>;
 }
 
 export type ConferenceDocumentVariant = 'standard' | 'no-state-attribute' | 'user-without-entity' | 'no-conference-description';
@@ -206,6 +212,8 @@ export type PfEventBody =
   /** Every response to PF INVITEs incl. 488 retransmissions after ACK and 2xx retransmissions. */
   | { type: 'invite-response'; response: SipResponse; retransmission: boolean }
   | { type: 'sip-invalid'; diagnostics: Diagnostic[]; bytes: Buffer }
+  /** A request in a dialog or transaction of an earlier test case (see PfOptions.staleCallIds). */
+  | { type: 'stale-request'; request: SipRequest; answeredWith: number }
   | { type: 'msrp-connection'; sessionId: string; state: 'connected' | 'accepted' | 'closed'; by?: 'peer' | 'local'; reason?: string }
   | {
       type: 'msrp-message';
@@ -305,6 +313,8 @@ export interface ParticipatingFunctionApi {
   /** Extra NOTIFYs (partial, terminated, N8 variants). */
   sendNotify(subscriptionId: string, options?: NotifyOptions): Promise<NotifyResult>;
   subscriptions(): readonly SubscriptionInfo[];
+  /** Every Call-ID this PF sent or received a request in (to mark them stale for the next case). */
+  callIds(): readonly string[];
   /** Closes everything; never throws; no leaked handles. */
   close(): Promise<void>;
 }

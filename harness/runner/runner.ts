@@ -15,7 +15,7 @@ import type { TestCaseDefinition } from '../testcase/definition.ts';
 import { aggregate, type Outcome, type TestCaseResult, type Verdict } from '../verdict/verdict.ts';
 import { race, runPool } from './pool.ts';
 
-export type StartPf = (options: { config: RunConfig; trace: TraceSink; actor: string }) => Promise<ParticipatingFunctionApi>;
+export type StartPf = (options: { config: RunConfig; trace: TraceSink; actor: string; staleCallIds?: ReadonlySet<string> }) => Promise<ParticipatingFunctionApi>;
 
 export interface RunOptions {
   cases: readonly TestCaseDefinition[];
@@ -29,6 +29,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   onCaseStart?: (definition: TestCaseDefinition) => void;
   onCaseFinished?: (result: TestCaseResult) => void;
+  /**
+   * Call-IDs of earlier cases of a client that stays up; each new PF answers requests in them 481
+   * (late retransmissions through a proxy, refreshes of old subscriptions). runSuite keeps one.
+   */
+  staleCallIds?: Set<string>;
 }
 
 const TEARDOWN_LIMIT_MS = 5_000;
@@ -98,7 +103,7 @@ export async function runCase(definition: TestCaseDefinition, options: RunOption
   let pf: ParticipatingFunctionApi | undefined;
   let client: ClientUnderTest | undefined;
   try {
-    const started = await race(options.startPf({ config, trace: recorder.sink, actor: 'pf' }), TEARDOWN_LIMIT_MS, options.signal);
+    const started = await race(options.startPf({ config, trace: recorder.sink, actor: 'pf', ...(options.staleCallIds ? { staleCallIds: options.staleCallIds } : {}) }), TEARDOWN_LIMIT_MS, options.signal);
     if (started.kind !== 'done') {
       const why = started.kind === 'threw' ? String((started.error as Error)?.message ?? started.error) : started.kind;
       return finish(definition, startedAt, t0, empty, 'error', { error: { message: `could not start the Participating Function: ${why}` } });
@@ -164,6 +169,7 @@ export async function runCase(definition: TestCaseDefinition, options: RunOption
       const last = pf.currentBinding();
       if (last) client.observedBinding?.(carriedContact(last));
       await bounded(endSubscriptions(pf));
+      for (const id of pf.callIds()) options.staleCallIds?.add(id);
     }
     await bounded(client?.stop());
     await bounded(pf?.close());
@@ -204,7 +210,8 @@ async function bindClient(client: ClientUnderTest, pf: ParticipatingFunctionApi,
   }
 }
 
-export async function runSuite(options: RunOptions): Promise<TestCaseResult[]> {
+export async function runSuite(given: RunOptions): Promise<TestCaseResult[]> {
+  const options: RunOptions = { ...given, staleCallIds: given.staleCallIds ?? new Set() };
   return runPool(
     options.cases,
     options.jobs ?? 1,

@@ -180,6 +180,18 @@ describe('cli: the binary (child processes)', function () {
     expect(outcome.available && outcome.valid, outcome.available ? outcome.output : '').to.equal(true);
   });
 
+  it('run --pcap writes one capture per case, each starting with the pcap magic', async () => {
+    const pcapDir = join(dir, 'pcap');
+    const r = await runCli(['run', '--grep', '^inv-dir-media-sendonly$|^msrp-deliver-single$', '--pcap', pcapDir, '--report-dir', join(dir, 'pcap-out'), '--junit', join(dir, 'pcap-out', 'j.xml')], dir);
+    expect(r.code, r.stderr).to.equal(0);
+    for (const id of ['inv-dir-media-sendonly', 'msrp-deliver-single']) {
+      const bytes = readFileSync(join(pcapDir, `${id}.pcap`));
+      expect(bytes.readUInt32LE(0), id).to.equal(0xa1b2c3d4);
+      expect(bytes.length, id).to.be.greaterThan(24 + 16 * 4);
+    }
+    expect(r.stdout).to.include('pcap:');
+  });
+
   it('Ctrl-C during a run still writes every case into the JUnit file', async () => {
     const junit = join(dir, 'int', 'junit.xml');
     const { child, done } = startCli(['run', '--jobs', '1', '--junit', junit, '--report-dir', join(dir, 'int')], dir);
