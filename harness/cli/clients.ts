@@ -85,11 +85,3 @@ export function clientFactoryFor(spec: ClientSpec, upperTester: UpperTester | nu
   }
 }
 
-export type ClientResolution = { ok: true; factory: ClientFactory; builtin: boolean } | { ok: false; message: string };
-
-/** Built-in clients and external ones without an upper tester (kept for callers that need no UT). */
-export function resolveClient(spec: string): ClientResolution {
-  const parsed = parseClientSpec(spec);
-  if (!parsed.ok) return parsed;
-  return { ok: true, factory: clientFactoryFor(parsed.value, null), builtin: parsed.value.kind === 'builtin' };
-}

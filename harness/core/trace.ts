@@ -94,7 +94,3 @@ export class TraceRecorder {
   }
 }
 
-/** The next sequence number that will be assigned (for "everything from now on" slices). */
-export function peekSeq(): number {
-  return nextSeq;
-}

@@ -5,7 +5,7 @@
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
 import { resolveDirection } from './direction.ts';
-import { findMsrpMedia, parseMsrpPath } from './msrp-media.ts';
+import { findMsrpMedia, msrpPathDiagnostics } from './msrp-media.ts';
 import { negotiateSetup } from './setup.ts';
 import type { Direction, MediaView, ParsedSdp } from './types.ts';
 
@@ -75,7 +75,7 @@ export function checkMsrpAnswer(answer: ParsedSdp, offer: ParsedSdp): Diagnostic
     out.push(diagnostic('ANSWER_PATH_MISSING', 'the answer has no a=path for the MSRP stream', 'RFC 4975 §8.2', lineOf(answered)));
   } else {
     const where = attributeBytes(answered, 'path');
-    for (const d of parseMsrpPath(answered).diagnostics) out.push(diagnostic('ANSWER_PATH_INVALID', d.message, 'RFC 4975 §8.2', where));
+    for (const d of msrpPathDiagnostics(answered)) out.push(diagnostic('ANSWER_PATH_INVALID', d.message, 'RFC 4975 §8.2', where));
   }
 
   if (answered.acceptTypes.length === 0) {

@@ -2,7 +2,7 @@
 export { buildMsrpAnswer, buildMsrpOffer, DEFAULT_ACCEPT_TYPES, DEFAULT_ACCEPT_WRAPPED_TYPES, type MsrpSdpOptions } from './build.ts';
 export { parseSdp, SDP_PARSE_CODES } from './parse.ts';
 export { resolveDirection, type ResolvedDirection } from './direction.ts';
-export { findMsrpMedia, isMsrpMedia, parseMsrpPath, parseMsrpPathUri, MSRP_PROTOCOLS, type MsrpPathUri } from './msrp-media.ts';
+export { findMsrpMedia, isMsrpMedia, msrpPathDiagnostics, MSRP_PROTOCOLS } from './msrp-media.ts';
 export { answerSetupFor, negotiateSetup, type ConnectionRole, type SetupNegotiation } from './setup.ts';
 export { checkMsrpAnswer } from './answer-check.ts';
 export { DIRECTIONS, SETUP_VALUES, type AttributeLine, type Direction, type DirectionAttribute, type Level, type LineRef, type MediaView, type ParsedSdp, type SetupValue } from './types.ts';

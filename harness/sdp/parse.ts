@@ -6,7 +6,7 @@
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
 import { attributeRuleName, transformParse } from './grammar.ts';
-import { parseMsrpPathUri } from './msrp-media.ts';
+import { parseMsrpUri } from '../msrp/uri.ts';
 import {
   DIRECTIONS,
   SETUP_VALUES,
@@ -305,7 +305,7 @@ function parseAttribute(value: string, line: LineRef, level: Level, target: Leve
     case 'path': {
       const uris = splitList(attrValue ?? '');
       for (const uri of uris) {
-        const r = parseMsrpPathUri(uri);
+        const r = parseMsrpUri(uri);
         if (!r.ok) for (const d of r.diagnostics) report('MSRP_PATH_INVALID', d.message, 'RFC 4975 §8.2', line);
       }
       if (once('path')) target.path = uris;

@@ -68,10 +68,6 @@ export function wireBytesOf(field: SipHeaderField): Buffer | undefined {
   return field instanceof ParsedHeaderField && field.unchanged ? field.bytes : undefined;
 }
 
-/** Byte offset of a parsed field's first byte in the message it was parsed from. */
-export function offsetOf(field: SipHeaderField): number | undefined {
-  return field instanceof ParsedHeaderField ? field.offset : undefined;
-}
 
 /** Names repeat across messages; bounded so hostile input cannot grow it without limit. */
 const canonicalCache = new Map<string, string>();

@@ -52,6 +52,12 @@ const parser = new XMLParser({
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Refused on the raw bytes before any parsing, so no entity can ever be expanded or fetched. */
+const FORBIDDEN = [
+  { marker: '<!DOCTYPE', code: 'XML_DOCTYPE_FORBIDDEN', message: 'document type declarations are refused: they enable entity expansion and external fetches' },
+  { marker: '<!ENTITY', code: 'XML_ENTITY_DECLARATION', message: 'entity declarations are refused' },
+] as const;
+
 /** Returns the decoded text or undefined when the bytes are not UTF-8. */
 function decodeUtf8(bytes: Buffer): string | undefined {
   try {
@@ -68,23 +74,9 @@ function decodeUtf8(bytes: Buffer): string | undefined {
 export function parseXmlSafely(input: Buffer | string, clause: string): SafeXmlResult {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const diagnostics: Diagnostic[] = [];
-  const doctypeAt = bytes.indexOf('<!DOCTYPE');
-  if (doctypeAt !== -1) {
-    diagnostics.push(
-      diagnostic('XML_DOCTYPE_FORBIDDEN', 'document type declarations are refused: they enable entity expansion and external fetches', clause, {
-        offset: doctypeAt,
-        bytes: bytes.subarray(doctypeAt, Math.min(bytes.length, doctypeAt + 80)),
-      }),
-    );
-  }
-  const entityAt = bytes.indexOf('<!ENTITY');
-  if (entityAt !== -1) {
-    diagnostics.push(
-      diagnostic('XML_ENTITY_DECLARATION', 'entity declarations are refused', clause, {
-        offset: entityAt,
-        bytes: bytes.subarray(entityAt, Math.min(bytes.length, entityAt + 80)),
-      }),
-    );
+  for (const { marker, code, message } of FORBIDDEN) {
+    const at = bytes.indexOf(marker);
+    if (at !== -1) diagnostics.push(diagnostic(code, message, clause, { offset: at, bytes: bytes.subarray(at, Math.min(bytes.length, at + 80)) }));
   }
   if (diagnostics.length > 0) return { diagnostics };
 

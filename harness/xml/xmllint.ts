@@ -1,6 +1,6 @@
 /**
  * Schema validation through Debian's xmllint (libxml2-utils), used by tests and available to
- * reports. I/O edge: spawns `xmllint --noout --nonet --schema <xsd> -` with the document on stdin.
+ * reports. I/O edge: spawns `xmllint --noout --nonet [--schema <xsd>] -` with the document on stdin.
  */
 import { spawnSync } from 'node:child_process';
 
@@ -11,9 +11,10 @@ export function xmllintAvailable(): boolean {
   return probe.error === undefined && probe.status === 0;
 }
 
-/** Validates `document` against the XML Schema at `schemaPath`; never throws. */
-export function validateWithXmllint(document: Buffer | string, schemaPath: string): XmllintOutcome {
-  const run = spawnSync('xmllint', ['--noout', '--nonet', '--schema', schemaPath, '-'], { input: document, encoding: 'utf8', timeout: 10_000 });
+/** Validates `document` against the XML Schema at `schemaPath`, or only for well-formedness without one; never throws. */
+export function validateWithXmllint(document: Buffer | string, schemaPath?: string): XmllintOutcome {
+  const schema = schemaPath === undefined ? [] : ['--schema', schemaPath];
+  const run = spawnSync('xmllint', ['--noout', '--nonet', ...schema, '-'], { input: document, encoding: 'utf8', timeout: 10_000 });
   if (run.error) return { available: false, reason: run.error.message };
   return { available: true, valid: run.status === 0, output: `${run.stdout}${run.stderr}`.trim() };
 }

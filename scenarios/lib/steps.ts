@@ -9,7 +9,7 @@ import type { DeferredMessageSpec, DeferredSession, DeliveryResult, InviteResult
 import type { TestContext } from '../../harness/testcase/context.ts';
 import type { SipResponse } from '../../harness/sip/message.ts';
 import { headerValue } from '../../harness/sip/message.ts';
-import { sipUrisEqual } from '../../harness/sip/headers.ts';
+import { isGroupUri } from '../../harness/pf/conference.ts';
 
 export const ACCEPT = '7.3.12-1a-i';
 
@@ -104,30 +104,12 @@ export async function deliver(t: TestContext, session: DeferredSession, spec: De
   return result;
 }
 
-/** The IMDN of `kind` for the message with this imdn.Message-ID, on any MSRP session. */
-export function imdnFor(imdnMessageId: string, kind: 'delivery' | 'display'): (e: PfEvent) => boolean {
-  return ofType('msrp-message', (e) => e.imdn?.messageId === imdnMessageId && e.imdn.kind === kind);
-}
-
-/** Any notification (MSRP or SIP MESSAGE) that names this message. */
-export function anyNotificationFor(imdnMessageId: string): (e: PfEvent) => boolean {
-  return (e) =>
-    (e.type === 'msrp-message' && e.imdn?.messageId === imdnMessageId) ||
-    (e.type === 'client-request' && e.request.method === 'MESSAGE' && e.request.body.includes(imdnMessageId));
-}
 
 /** Whether a SUBSCRIBE targets the group session identity (RFC 3261 §19.1.4, transport ignored). */
 export function targetsGroup(t: TestContext, uri: string): boolean {
-  return sipUrisEqual(stripTransport(uri), stripTransport(t.pf.group.identity));
+  return isGroupUri(uri, t.pf.group.identity);
 }
 
-function stripTransport(uri: string): string {
-  return uri.replace(/;transport=[^;?>]*/i, '');
-}
-
-export function eventHeader(e: PfEventOf<'subscribe'>): string {
-  return headerValue(e.request, 'event') ?? '';
-}
 
 /**
  * PF BYE at the end of a case, judged under `judge` (7.3.12-1c-i) only when asked. Returns whether

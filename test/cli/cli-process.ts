@@ -1,6 +1,5 @@
 /** Runs the real `cpm-harness` binary as a child process, the way an operator or CI does. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/cpm-harness.js', import.meta.url));
@@ -27,17 +26,6 @@ export function runCli(args: string[], cwd: string): Promise<CliRun> {
   return startCli(args, cwd).done;
 }
 
-/** A TCP port free right now on 127.0.0.1 (the PF binds it for UDP and TCP). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves with the first stdout line matching `pattern` (e.g. serve-client's `ut: <url>`), or rejects after `withinMs`. */
 export function waitForLine(child: ChildProcess, pattern: RegExp, withinMs: number): Promise<RegExpExecArray> {

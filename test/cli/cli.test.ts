@@ -8,7 +8,8 @@ import { parseConfigText } from '../../harness/cli/config-file.ts';
 import { EXAMPLE_CONFIG, initCommand } from '../../harness/cli/init-command.ts';
 import { resolveRun } from '../../harness/cli/run-command.ts';
 import { validateWithXmllint, xmllintAvailable } from '../../harness/xml/xmllint.ts';
-import { freePort, REPO, runCli, startCli, waitForLine } from './cli-process.ts';
+import { freePort } from '../helpers/ports.ts';
+import { REPO, runCli, startCli, waitForLine } from './cli-process.ts';
 
 const JUNIT_XSD = join(REPO, '..', 'shared', 'schemas', 'junit-10.xsd');
 

@@ -13,7 +13,8 @@ import { behaviourWith } from '../../harness/reference-client/behaviour.ts';
 import { ReferenceClient } from '../../harness/reference-client/client.ts';
 import { runSuite } from '../../harness/runner/runner.ts';
 import { builtinConfig, DEFAULT_IDENTITIES } from '../../harness/testcase/config.ts';
-import { freePort, runCli, startCli, waitForLine } from '../cli/cli-process.ts';
+import { freePort } from '../helpers/ports.ts';
+import { runCli, startCli, waitForLine } from '../cli/cli-process.ts';
 
 const MATRIX = JSON.parse(readFileSync(new URL('../../fixtures/mutation-matrix.json', import.meta.url), 'utf8')) as {
   baseline: Record<string, string>;

@@ -11,7 +11,8 @@ import { builtinConfig, type RunConfig } from '../../harness/testcase/config.ts'
 import type { TestCaseDefinition } from '../../harness/testcase/definition.ts';
 import type { TestCaseResult } from '../../harness/verdict/verdict.ts';
 import { CATALOGUE } from '../../scenarios/index.ts';
-import { freePort, startSipp, waitForListening, type SippRun } from './sipp.ts';
+import { freePort } from './ports.ts';
+import { startSipp, waitForListening, type SippRun } from './sipp.ts';
 
 /** Windows for a scripted peer on loopback: it acts within milliseconds, so absence checks stay short. */
 export function sippClientConfig(transport: 'udp' | 'tcp'): RunConfig {

@@ -4,9 +4,7 @@
  * as a value. Scenarios live in test/sipp/.
  */
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,28 +74,6 @@ export function sippSkipReason(): string | undefined {
   return 'sipp not installed (apt-get install sip-tester); SIPp interop tests skipped';
 }
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now (the OS picks it). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const server = createServer();
-    const port = await new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-    const udp = createSocket('udp4');
-    const udpFree = await new Promise<boolean>((resolve) => {
-      udp.once('error', () => resolve(false));
-      udp.bind(port, '127.0.0.1', () => resolve(true));
-    });
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (udpFree && port !== 0) return port;
-  }
-  throw new Error('no port free for both UDP and TCP on 127.0.0.1');
-}
 
 /** Reads /proc/net/{udp,tcp} to tell whether something listens on 127.0.0.1:port, without touching it. */
 export function isListening(port: number, transport: SippTransport): boolean {

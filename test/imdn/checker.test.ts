@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { buildCpim, buildGroupChatMessage, parseCpim, type DispositionType } from '../../harness/cpim/cpim.ts';
 import { checkNotification, requestedKinds, type CheckContext, type Finding } from '../../harness/imdn/checker.ts';
 import { buildImdn, buildImdnMessage, parseImdnXml, type ImdnOptions } from '../../harness/imdn/imdn.ts';
-import { sipUrisEquivalent, urisEquivalent } from '../../harness/imdn/uri-compare.ts';
+import { urisEquivalent } from '../../harness/imdn/uri-compare.ts';
+import { sipUrisEqual as sipUrisEquivalent } from '../../harness/sip/headers.ts';
 
 const read = (path: string) => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url));
 

@@ -8,7 +8,8 @@ import { expect } from 'chai';
 import type { MessageTraceEvent } from '../../harness/core/trace.ts';
 import { headerValues, type SipMessage, type SipRequest } from '../../harness/sip/message.ts';
 import { startKamailio, kamailioSkipReason, type KamailioProcess } from '../helpers/kamailio.ts';
-import { freePort, sippSkipReason } from '../helpers/sipp.ts';
+import { freePort } from '../helpers/ports.ts';
+import { sippSkipReason } from '../helpers/sipp.ts';
 import { casesById, expectResults, GOOD_EXPECTATIONS, runAgainstSippClient, sippClientConfig, type Expected } from '../helpers/sipp-client.ts';
 
 /** Above the proxy's fr_timer (1 s in test/kamailio/kamailio.cfg). */

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConferenceInfo, participantEntities } from '../../harness/conference/conference-info.ts';
 import { parseSdp } from '../../harness/sdp/parse.ts';
+import { validateWithXmllint as runXmllint, xmllintAvailable } from '../../harness/xml/xmllint.ts';
 import { findMsrpMedia } from '../../harness/sdp/msrp-media.ts';
 import { resolveDirection } from '../../harness/sdp/direction.ts';
 import { buildRequest } from '../../harness/sip/build.ts';
@@ -52,19 +51,11 @@ function offerOf(request: SipRequest) {
   return parseSdp(request.body);
 }
 
-const xmllint = spawnSync('xmllint', ['--version']).status === 0;
+const xmllint = xmllintAvailable();
 
 function validateWithXmllint(xml: Buffer | string, schema?: string): { ok: boolean; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'pf-xml-'));
-  try {
-    const file = join(dir, 'doc.xml');
-    writeFileSync(file, xml);
-    const args = schema ? ['--noout', '--schema', schema, file] : ['--noout', file];
-    const r = spawnSync('xmllint', args, { encoding: 'utf8' });
-    return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const outcome = runXmllint(xml, schema);
+  return outcome.available ? { ok: outcome.valid, output: outcome.output } : { ok: false, output: outcome.reason };
 }
 
 describe('pf: group INVITE builder (PROTOCOLS §2.1)', () => {

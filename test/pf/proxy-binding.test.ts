@@ -14,7 +14,7 @@ import { buildRequest, buildResponse } from '../../harness/sip/build.ts';
 import { headerValues, type SipRequest } from '../../harness/sip/message.ts';
 import { SipStack, type ServerTransaction } from '../../harness/sip/stack.ts';
 import { builtinConfig, type RunConfig } from '../../harness/testcase/config.ts';
-import { freePort } from '../helpers/sipp.ts';
+import { freePort } from '../helpers/ports.ts';
 
 const TIMERS = { t1: 20, t2: 160, t4: 200 };
 

@@ -37,17 +37,24 @@ interface Where {
   actor?: string;
 }
 
-function msg(ms: number, where: Where, direction: 'in' | 'out', bytes: Buffer | string): MessageTraceEvent {
-  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
+/** Fields every trace event of this flow shares. */
+function base(ms: number, where: Where) {
   return {
     ...at(ms),
-    kind: 'message',
     protocol: where.protocol ?? 'sip',
     transport: where.transport ?? 'tcp',
     local: where.local,
     remote: where.remote,
     ...(where.connectionId === undefined ? {} : { connectionId: where.connectionId }),
     actor: where.actor ?? 'pf',
+  } as const;
+}
+
+function msg(ms: number, where: Where, direction: 'in' | 'out', bytes: Buffer | string): MessageTraceEvent {
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
+  return {
+    ...base(ms, where),
+    kind: 'message',
     direction,
     bytes: b,
     summary: b.subarray(0, b.indexOf('\r\n')).toString('latin1'),
@@ -57,14 +64,8 @@ function msg(ms: number, where: Where, direction: 'in' | 'out', bytes: Buffer | 
 
 function conn(ms: number, where: Where, state: ConnectionState, reason: string, bytes?: Buffer): ConnectionTraceEvent {
   return {
-    ...at(ms),
+    ...base(ms, where),
     kind: 'connection',
-    protocol: where.protocol ?? 'sip',
-    transport: where.transport ?? 'tcp',
-    local: where.local,
-    remote: where.remote,
-    ...(where.connectionId === undefined ? {} : { connectionId: where.connectionId }),
-    actor: where.actor ?? 'pf',
     state,
     reason,
     ...(bytes === undefined ? {} : { bytes }),

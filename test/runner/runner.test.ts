@@ -1,8 +1,4 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClientFactory, ClientUnderTest, UpperTester } from '../../harness/client/types.ts';
 import { stamp, type MessageTraceEvent } from '../../harness/core/trace.ts';
 import type { ParticipatingFunctionApi, PfEventLog } from '../../harness/pf/types.ts';
@@ -12,6 +8,7 @@ import { runSuite, type StartPf } from '../../harness/runner/runner.ts';
 import { builtinConfig } from '../../harness/testcase/config.ts';
 import { defineTestCase, selectCases, type TestCaseDefinition } from '../../harness/testcase/definition.ts';
 import { aggregate, type TestCaseResult } from '../../harness/verdict/verdict.ts';
+import { validateWithXmllint, xmllintAvailable } from '../../harness/xml/xmllint.ts';
 
 /** A PF stand-in: registers at once, records nothing; enough to drive the runner's bookkeeping. */
 function fakePf(onClose: () => void, register = true): ParticipatingFunctionApi {
@@ -155,20 +152,12 @@ describe('reports', () => {
     expect(xml).to.include('evidence: #');
     expect(xml).to.include('name="[7.3.12-1a-ii] fails &lt;&amp;>"');
     expect(xml).to.include('message="7.3.12-1a-ii (SHALL): expected 488, got 200 &quot;OK&quot;"');
-    let xmllint = true;
-    try {
-      execFileSync('xmllint', ['--version'], { stdio: 'ignore' });
-    } catch {
-      xmllint = false;
-    }
-    if (!xmllint) {
+    if (!xmllintAvailable()) {
       if (process.env.CI === 'true') throw new Error('xmllint not installed; .ci/run installs libxml2-utils');
       this.skip();
     }
-    const dir = mkdtempSync(join(tmpdir(), 'junit-'));
-    const file = join(dir, 'junit.xml');
-    writeFileSync(file, xml);
-    execFileSync('xmllint', ['--noout', '--schema', new URL('../../../shared/schemas/junit-10.xsd', import.meta.url).pathname, file], { stdio: 'pipe' });
+    const outcome = validateWithXmllint(xml, new URL('../../../shared/schemas/junit-10.xsd', import.meta.url).pathname);
+    expect(outcome.available && outcome.valid, outcome.available ? outcome.output : outcome.reason).to.equal(true);
   });
 
   it('Markdown report lists every case and every requirement', () => {

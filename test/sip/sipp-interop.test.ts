@@ -14,7 +14,8 @@ import { headerValue, methodOf } from '../../harness/sip/message.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../harness/sip/message.ts';
 import { SipStack } from '../../harness/sip/stack.ts';
 import type { ClientTransaction, ServerTransaction, Target } from '../../harness/sip/stack.ts';
-import { describeRun, freePort, runSipp, sippSkipReason, startSipp, waitForListening } from '../helpers/sipp.ts';
+import { freePort } from '../helpers/ports.ts';
+import { describeRun, runSipp, sippSkipReason, startSipp, waitForListening } from '../helpers/sipp.ts';
 import type { SippRun } from '../helpers/sipp.ts';
 
 const T1 = 20;
