@@ -49,11 +49,11 @@ export function buildJunitXml(results: readonly TestCaseResult[], options: Junit
       const line = xmlSafe(headline(result));
       if (result.outcome === 'fail') tc.failure(line, 'RequirementViolation');
       if (result.outcome === 'error') tc.error(line, 'HarnessError', result.error?.stack ? xmlSafe(result.error.stack) : undefined);
-      if (result.outcome === 'skipped') {
+      if (result.outcome === 'skipped' || result.outcome === 'inconclusive') {
         tc.skipped();
-        skipReasons.push(line);
+        skipReasons.push(result.outcome === 'inconclusive' ? `inconclusive: ${line}` : line);
       }
-      const flagged = result.verdicts.filter((v) => v.outcome === 'warning' || v.outcome === 'informative');
+      const flagged = result.verdicts.filter((v) => v.outcome === 'warning' || v.outcome === 'informative' || v.outcome === 'inconclusive');
       if (flagged.length > 0) tc.standardError(xmlSafe(flagged.map(verdictLine).join('\n')));
       tc.standardOutput(xmlSafe(caseText(result)));
     }

@@ -3,7 +3,7 @@
  * test case with its verdicts and its full message ladder.
  */
 import { REQUIREMENTS } from '../verdict/requirements.ts';
-import { totals, type TestCaseResult } from '../verdict/verdict.ts';
+import { OUTCOMES_WORST_FIRST, totals, type TestCaseResult } from '../verdict/verdict.ts';
 import { caseText, headline, verdictLine } from './case-text.ts';
 
 export interface MarkdownOptions {
@@ -25,14 +25,13 @@ export function buildMarkdownReport(results: readonly TestCaseResult[], options:
   out.push(`# cpm-harness report: OMA CPM 2.1 §7.3.12 deferred group delivery`, '');
   out.push(`Client under test: \`${options.client}\`  `);
   out.push(`Started: ${options.startedAt}, wall time ${(options.wallMs / 1000).toFixed(2)} s  `);
-  out.push(`Result: ${t.pass} pass, ${t.warning} warning, ${t.informative} informative, ${t.fail} fail, ${t.error} error, ${t.skipped} skipped (of ${t.total})`, '');
+  out.push(`Result: ${t.pass} pass, ${t.warning} warning, ${t.informative} informative, ${t.inconclusive} inconclusive, ${t.fail} fail, ${t.error} error, ${t.skipped} skipped (of ${t.total})`, '');
   out.push('Configuration: ' + Object.entries(options.config).map(([k, v]) => `${k}=\`${v}\``).join(', '), '');
   out.push('## By requirement', '', '| requirement | level | test cases | worst outcome |', '|---|---|---|---|');
   for (const req of REQUIREMENTS) {
     const verdicts = results.flatMap((r) => r.verdicts.filter((v) => v.requirement === req.id).map((v) => ({ r, v })));
     const cases = [...new Set(verdicts.map((x) => x.r.id))];
-    const order = ['skipped', 'informative', 'pass', 'warning', 'fail', 'error'];
-    const worst = verdicts.map((x) => x.v.outcome).sort((a, b) => order.indexOf(b) - order.indexOf(a))[0] ?? 'not judged';
+    const worst = OUTCOMES_WORST_FIRST.find((o) => verdicts.some((x) => x.v.outcome === o)) ?? 'not judged';
     out.push(`| ${req.id} | ${req.level} | ${cases.join(', ') || '–'} | ${worst} |`);
   }
   out.push('', '## Test cases', '', '| outcome | test case | requirements | why |', '|---|---|---|---|');

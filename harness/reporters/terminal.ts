@@ -19,11 +19,12 @@ const PAINT: Record<Outcome, (s: string) => string> = {
   fail: pc.red,
   error: pc.magenta,
   skipped: pc.dim,
+  inconclusive: pc.blue,
 };
 
 export function outcomeLabel(outcome: Outcome): string {
-  const text = { pass: 'PASS', informative: 'INFO', warning: 'WARN', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP' }[outcome];
-  return PAINT[outcome](text.padEnd(5));
+  const text = { pass: 'PASS', informative: 'INFO', inconclusive: 'INCONC', warning: 'WARN', fail: 'FAIL', error: 'ERROR', skipped: 'SKIP' }[outcome];
+  return PAINT[outcome](text.padEnd(6));
 }
 
 export function caseLine(result: TestCaseResult): string {
@@ -49,6 +50,7 @@ export class TerminalReporter {
       ['pass', t.pass],
       ['warning', t.warning],
       ['informative', t.informative],
+      ['inconclusive', t.inconclusive],
       ['fail', t.fail],
       ['error', t.error],
       ['skipped', t.skipped],

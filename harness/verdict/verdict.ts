@@ -6,7 +6,12 @@
 import type { TraceEvent } from '../core/trace.ts';
 import type { Level } from './requirements.ts';
 
-export type Outcome = 'pass' | 'informative' | 'warning' | 'fail' | 'error' | 'skipped';
+/**
+ * `inconclusive` (ETSI `inconc`): the case could not test its purpose because a prerequisite failed
+ * (the INVITE that only sets the stage, the subscription a later step needs). It is never a pass.
+ */
+export const OUTCOMES = ['pass', 'informative', 'inconclusive', 'warning', 'fail', 'error', 'skipped'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 
 export interface Verdict {
   readonly requirement: string;
@@ -37,7 +42,10 @@ export interface TestCaseResult {
   readonly error?: { readonly message: string; readonly stack?: string };
 }
 
-const RANK: Record<Outcome, number> = { skipped: 0, informative: 1, pass: 2, warning: 3, fail: 4, error: 5 };
+const RANK: Record<Outcome, number> = { skipped: 0, informative: 1, pass: 2, inconclusive: 3, warning: 4, fail: 5, error: 6 };
+
+/** Outcomes from worst to best, for reports that list the worst first. */
+export const OUTCOMES_WORST_FIRST: readonly Outcome[] = [...OUTCOMES].sort((a, b) => RANK[b] - RANK[a]);
 
 export function worse(a: Outcome, b: Outcome): Outcome {
   return RANK[a] >= RANK[b] ? a : b;
@@ -55,23 +63,16 @@ export function aggregate(verdicts: readonly Verdict[]): Outcome {
   return worst;
 }
 
-export interface Totals {
-  total: number;
-  pass: number;
-  informative: number;
-  warning: number;
-  fail: number;
-  error: number;
-  skipped: number;
-}
+export type Totals = { total: number } & Record<Outcome, number>;
 
 export function totals(results: readonly TestCaseResult[]): Totals {
-  const t: Totals = { total: results.length, pass: 0, informative: 0, warning: 0, fail: 0, error: 0, skipped: 0 };
+  const t = { total: results.length } as Totals;
+  for (const o of OUTCOMES) t[o] = 0;
   for (const r of results) t[r.outcome]++;
   return t;
 }
 
-/** Exit code policy: 0 when nothing failed or errored. */
+/** Exit code policy: 0 when nothing failed, errored or was inconclusive (inconclusive never passes). */
 export function runFailed(results: readonly TestCaseResult[]): boolean {
-  return results.some((r) => r.outcome === 'fail' || r.outcome === 'error');
+  return results.some((r) => r.outcome === 'fail' || r.outcome === 'error' || r.outcome === 'inconclusive');
 }
