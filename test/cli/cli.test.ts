@@ -11,7 +11,7 @@ import { validateWithXmllint, xmllintAvailable } from '../../harness/xml/xmllint
 import { freePort } from '../helpers/ports.ts';
 import { REPO, runCli, startCli, waitForLine } from './cli-process.ts';
 
-const JUNIT_XSD = join(REPO, '..', 'shared', 'schemas', 'junit-10.xsd');
+const JUNIT_XSD = join(REPO, 'fixtures', 'schemas', 'junit-10.xsd');
 
 function errorOf(r: ReturnType<typeof resolveRun>): string {
   expect(r.ok, 'expected a usage error').to.equal(false);

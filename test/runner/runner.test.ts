@@ -156,7 +156,7 @@ describe('reports', () => {
       if (process.env.CI === 'true') throw new Error('xmllint not installed; .ci/run installs libxml2-utils');
       this.skip();
     }
-    const outcome = validateWithXmllint(xml, new URL('../../../shared/schemas/junit-10.xsd', import.meta.url).pathname);
+    const outcome = validateWithXmllint(xml, new URL('../../fixtures/schemas/junit-10.xsd', import.meta.url).pathname);
     expect(outcome.available && outcome.valid, outcome.available ? outcome.output : outcome.reason).to.equal(true);
   });
 
