@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_LIMITS, LIMIT_DESCRIPTIONS, type Limits } from '../core/limits.ts';
 import type { RunConfig } from '../testcase/config.ts';
 
 const ms = z.number().int().nonnegative();
@@ -14,6 +15,18 @@ const sipUri = z.string().regex(/^(sips?|tel):\S+$/, 'must be a sip:, sips: or t
 const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/, 'must be <address>:<port>, e.g. "127.0.0.1:5060" or "[::1]:5060"');
+
+/** One optional positive integer per limit; the description says what it bounds and its default. */
+const limitsSchema = z
+  .object(
+    Object.fromEntries(
+      (Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]).map((key) => [
+        key,
+        z.number().int().positive().describe(`${LIMIT_DESCRIPTIONS[key]} (default ${DEFAULT_LIMITS[key]})`).optional(),
+      ]),
+    ) as { [K in keyof Limits]: z.ZodOptional<z.ZodNumber> },
+  )
+  .strict();
 
 export const configFileSchema = z
   .object({
@@ -67,6 +80,8 @@ export const configFileSchema = z
       })
       .strict()
       .optional(),
+    /** Limits on client input (core/limits.ts); each defaults to DEFAULT_LIMITS. */
+    limits: limitsSchema.optional(),
   })
   .strict();
 
@@ -113,5 +128,6 @@ export function applyConfigFile(base: RunConfig, file: ConfigFile): RunConfig {
     identities: { ...base.identities, ...file.identities },
     ambiguity: { ...base.ambiguity, ...file.ambiguity },
     pics: { ...base.pics, ...file.pics },
+    limits: { ...base.limits, ...file.limits },
   };
 }

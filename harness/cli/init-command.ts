@@ -3,7 +3,15 @@
  * schema unchanged (a test proves it), so an operator starts from something that works.
  */
 import { existsSync, writeFileSync } from 'node:fs';
+import { DEFAULT_LIMITS, LIMIT_DESCRIPTIONS, type Limits } from '../core/limits.ts';
 import { DEFAULT_IDENTITIES, REAL_WINDOWS } from '../testcase/config.ts';
+
+/** The limits section, one commented line per limit with its default. */
+function limitsExample(): string {
+  const keys = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
+  const width = Math.max(...keys.map((k) => `${k}: ${DEFAULT_LIMITS[k]}`.length));
+  return keys.map((k) => `  ${`${k}: ${DEFAULT_LIMITS[k]}`.padEnd(width)}  # ${LIMIT_DESCRIPTIONS[k]}`).join('\n');
+}
 
 export const EXAMPLE_CONFIG = `# cpm-harness configuration (YAML; JSON works too). Use: cpm-harness run --config cpm-harness.yaml
 # Command-line options win over this file; this file wins over the defaults. Every key is optional.
@@ -62,6 +70,12 @@ identities:
 ambiguity:
   noDirection: observe                     # SDP offer without a direction attribute: observe | sdp-default | literal
   participantsOn404: notify-then-terminate # last participants on 404: notify-then-terminate | invite-resource-list
+
+# Limits on what the client can make the harness hold or parse (the defaults are shown). Crossing
+# one is a client fault reported with the RFC clause (e.g. MSRP message too large), never a crash.
+# The runtime ones (messages/s, connections, trace bytes per case) are applied per test case.
+limits:
+${limitsExample()}
 
 # Reports.
 junit: reports/junit.xml

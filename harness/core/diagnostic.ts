@@ -3,6 +3,8 @@
  * A diagnostic names the rule it applies (RFC clause or requirement ID) and carries the bytes
  * that broke it, so a verdict can quote the evidence exactly.
  */
+import { DEFAULT_LIMITS } from './limits.ts';
+
 export type Severity = 'error' | 'warning';
 
 export interface Diagnostic {
@@ -17,9 +19,31 @@ export interface Diagnostic {
   readonly offset?: number;
   /** The offending bytes (possibly empty when something is missing rather than wrong). */
   readonly bytes: Buffer;
+  /** Set when `bytes` was cut to the diagnostic text limit: the length of the offending bytes. */
+  readonly bytesLength?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
+
+let textLimit = DEFAULT_LIMITS.diagnosticTextBytes;
+
+/**
+ * Sets the `diagnosticTextBytes` limit for every diagnostic made from now on (a run applies its
+ * configuration once at start). A client cannot make a diagnostic carry an 800 kB tag stack.
+ */
+export function setDiagnosticTextLimit(limit: number): void {
+  textLimit = Math.max(80, Math.floor(limit));
+}
+
+export function diagnosticTextLimit(): number {
+  return textLimit;
+}
+
+/** `text` cut to `limit` characters, saying how much was left out. */
+export function boundedText(text: string, limit = textLimit): string {
+  if (text.length <= limit) return text;
+  return `${text.slice(0, limit)}… (${text.length - limit} more characters)`;
+}
 
 export function diagnostic(
   code: string,
@@ -27,10 +51,21 @@ export function diagnostic(
   clause: string,
   options: { severity?: Severity; offset?: number; bytes?: Buffer | string } = {},
 ): Diagnostic {
-  const bytes =
-    options.bytes === undefined ? EMPTY : typeof options.bytes === 'string' ? Buffer.from(options.bytes, 'latin1') : options.bytes;
-  const base = { code, message, clause, severity: options.severity ?? 'error', bytes };
-  return options.offset === undefined ? base : { ...base, offset: options.offset };
+  const given = options.bytes;
+  let bytes: Buffer;
+  let cutFrom: number | undefined;
+  if (given === undefined) bytes = EMPTY;
+  else if (typeof given === 'string') {
+    // Only the first `textLimit` characters are converted: a 10 MB string is never copied.
+    bytes = Buffer.from(given.length > textLimit ? given.slice(0, textLimit) : given, 'latin1');
+    if (given.length > textLimit) cutFrom = given.length;
+  } else if (given.length > textLimit) {
+    bytes = given.subarray(0, textLimit);
+    cutFrom = given.length;
+  } else bytes = given;
+  const base: Diagnostic = { code, message: boundedText(message), clause, severity: options.severity ?? 'error', bytes };
+  const withLength = cutFrom === undefined ? base : { ...base, bytesLength: cutFrom };
+  return options.offset === undefined ? withLength : { ...withLength, offset: options.offset };
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
@@ -40,7 +75,8 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 /** `SIP_BARE_LF (RFC 3261 §7): message … [bytes: "\n"]` — for logs and verdict text. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.offset === undefined ? '' : ` at byte ${d.offset}`;
-  const shown = d.bytes.length === 0 ? '' : ` [bytes: ${JSON.stringify(printable(d.bytes.subarray(0, 80)))}${d.bytes.length > 80 ? '…' : ''}]`;
+  const length = d.bytesLength ?? d.bytes.length;
+  const shown = d.bytes.length === 0 ? '' : ` [bytes: ${JSON.stringify(printable(d.bytes.subarray(0, 80)))}${length > 80 ? `… (${length} bytes)` : ''}]`;
   return `${d.code} (${d.clause})${where}: ${d.message}${shown}`;
 }
 

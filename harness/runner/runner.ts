@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ClientFactory, ClientUnderTest } from '../client/types.ts';
+import { setDiagnosticTextLimit } from '../core/diagnostic.ts';
 import { TraceRecorder, type TraceSink } from '../core/trace.ts';
 import type { Binding, ParticipatingFunctionApi } from '../pf/types.ts';
 import { formatNameAddr } from '../sip/headers.ts';
@@ -212,6 +213,7 @@ async function bindClient(client: ClientUnderTest, pf: ParticipatingFunctionApi,
 
 export async function runSuite(given: RunOptions): Promise<TestCaseResult[]> {
   const options: RunOptions = { ...given, staleCallIds: given.staleCallIds ?? new Set() };
+  setDiagnosticTextLimit(options.config.limits.diagnosticTextBytes);
   return runPool(
     options.cases,
     options.jobs ?? 1,

@@ -2,7 +2,10 @@
  * PIXIT-style run parameters: timers, observation windows, identities and how to read the
  * spec's ambiguities. Test cases read these; they never hard-code a duration.
  */
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 import type { TransportKind } from '../core/trace.ts';
+
+export { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 
 export interface SipTimerValues {
   t1: number;
@@ -76,6 +79,8 @@ export interface RunConfig {
     /** 7.3.12-1b-i-c: how the PF delivers the last participants on 404. */
     participantsOn404: ParticipantsOn404Mode;
   };
+  /** What a client can make the harness hold, parse or write (core/limits.ts documents each). */
+  limits: Limits;
 }
 
 /** Windows for a real client on a lab network (PROTOCOLS.md proposals). */
@@ -131,6 +136,7 @@ export function builtinConfig(transport: TransportKind = 'tcp'): RunConfig {
     windows: { ...SCALED_WINDOWS },
     identities: { ...DEFAULT_IDENTITIES },
     ambiguity: { noDirection: 'observe', participantsOn404: 'notify-then-terminate' },
+    limits: { ...DEFAULT_LIMITS },
   };
 }
 
@@ -144,5 +150,6 @@ export function externalConfig(transport: TransportKind = 'tcp'): RunConfig {
     windows: { ...REAL_WINDOWS },
     identities: { ...DEFAULT_IDENTITIES },
     ambiguity: { noDirection: 'observe', participantsOn404: 'notify-then-terminate' },
+    limits: { ...DEFAULT_LIMITS },
   };
 }
