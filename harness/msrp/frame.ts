@@ -77,6 +77,10 @@ export function parseByteRange(value: string): Result<ByteRange> {
   const start = Number(m[1]);
   const end = m[2] === '*' ? '*' : Number(m[2]);
   const total = m[3] === '*' ? '*' : Number(m[3]);
+  // Digits beyond 2^53 cannot be represented exactly: no real message comes near (the limits are far lower).
+  if (!Number.isSafeInteger(start) || (end !== '*' && !Number.isSafeInteger(end)) || (total !== '*' && !Number.isSafeInteger(total))) {
+    return bad('a Byte-Range number exceeds 2^53 - 1');
+  }
   if (start < 1) return bad('range-start is 1-based and must be at least 1');
   // 1-0/0 is the empty message (§7.1.1); otherwise end may not precede start.
   if (end !== '*' && end < start - 1) return bad('range-end precedes range-start');

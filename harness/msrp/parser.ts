@@ -17,6 +17,7 @@
  * Diagnostic offsets are relative to the start of the frame's raw bytes.
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
+import { DEFAULT_LIMITS } from '../core/limits.ts';
 import {
   IDENT,
   KNOWN_METHODS,
@@ -42,7 +43,7 @@ export interface ParsedMsrpFrame {
 export interface MsrpParserOptions {
   /** Start line plus headers; default 16384. */
   maxHeaderBytes?: number;
-  /** Body bytes of one frame; default 16 MiB. */
+  /** Body bytes of one frame; default DEFAULT_LIMITS.msrpChunkBytes. A larger declared Byte-Range is MSRP_CHUNK_TOO_LARGE. */
   maxBodyBytes?: number;
 }
 
@@ -92,7 +93,7 @@ export class MsrpStreamParser {
 
   constructor(options: MsrpParserOptions = {}) {
     this.maxHeaderBytes = options.maxHeaderBytes ?? 16384;
-    this.maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_LIMITS.msrpChunkBytes;
   }
 
   push(chunk: Buffer): ParsedMsrpFrame[] {
@@ -170,7 +171,7 @@ export class MsrpStreamParser {
           if (!this.garbage(out, data, atEnd)) return;
           continue;
         }
-        const outcome = parseHead(data, this.maxHeaderBytes);
+        const outcome = parseHead(data, this.maxHeaderBytes, this.maxBodyBytes);
         if (outcome.kind === 'more') return;
         if (outcome.kind === 'too-large') {
           // Report what was held and resume as garbage after the start line's "MSRP ".
@@ -319,7 +320,7 @@ function firstForeignEndLine(data: Buffer, from: number, ownTid: string): { at: 
 }
 
 /** Start line and headers up to the blank line or a header-less end-line. */
-function parseHead(data: Buffer, maxHeaderBytes: number): HeadOutcome {
+function parseHead(data: Buffer, maxHeaderBytes: number, maxBodyBytes: number): HeadOutcome {
   const diags: Diagnostic[] = [];
   let pos = 0;
   let frame: MsrpFrame | null = null;
@@ -342,7 +343,7 @@ function parseHead(data: Buffer, maxHeaderBytes: number): HeadOutcome {
     if (frame === null) {
       frame = parseStartLine(line, diags);
     } else if (line === '') {
-      return { kind: 'head', head: makeHead(frame, diags, headerOffsets, nl + 1, -1) };
+      return { kind: 'head', head: makeHead(frame, diags, headerOffsets, nl + 1, -1, maxBodyBytes) };
     } else if (line.startsWith(HYPHENS)) {
       const endLine = line.slice(HYPHENS.length);
       const flagChar = endLine.slice(-1);
@@ -357,7 +358,7 @@ function parseHead(data: Buffer, maxHeaderBytes: number): HeadOutcome {
           }),
         );
       }
-      return { kind: 'head', head: makeHead(frame, diags, headerOffsets, -1, nl + 1) };
+      return { kind: 'head', head: makeHead(frame, diags, headerOffsets, -1, nl + 1, maxBodyBytes) };
     } else {
       parseHeaderLine(line, pos, frame.headers, headerOffsets, diags);
     }
@@ -423,7 +424,7 @@ function parseHeaderLine(line: string, offset: number, headers: MsrpHeader[], of
   offsets.push(offset);
 }
 
-function makeHead(frame: MsrpFrame, diags: Diagnostic[], offsets: number[], bodyStart: number, end: number): Head {
+function makeHead(frame: MsrpFrame, diags: Diagnostic[], offsets: number[], bodyStart: number, end: number, maxBodyBytes: number): Head {
   diags.push(...headerChecks(frame, offsets));
   const head: Head = {
     frame,
@@ -436,7 +437,15 @@ function makeHead(frame: MsrpFrame, diags: Diagnostic[], offsets: number[], body
   const range = frame.kind === 'request' && frame.method === 'SEND' ? msrpHeader(frame, 'Byte-Range') : undefined;
   if (range !== undefined) {
     const r = parseByteRange(range);
-    if (r.ok && r.value.end !== '*') head.declaredLength = r.value.end - r.value.start + 1;
+    if (r.ok && r.value.end !== '*') {
+      const declared = r.value.end - r.value.start + 1;
+      // The number is only compared, never used to size anything; above the limit it is not trusted at all.
+      if (declared > maxBodyBytes) {
+        diags.push(
+          diagnostic('MSRP_CHUNK_TOO_LARGE', `Byte-Range ${range} declares a ${declared}-octet chunk, above the limit of ${maxBodyBytes}`, S7_1, { bytes: range }),
+        );
+      } else head.declaredLength = declared;
+    }
   }
   if (bodyStart === -1) diags.push(...bodyChecks(frame, null, end));
   return head;

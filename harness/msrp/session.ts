@@ -14,6 +14,7 @@ import net from 'node:net';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.ts';
 import { harnessError, type Diagnostic, type HarnessError } from '../core/diagnostic.ts';
 import { randomToken } from '../core/ids.ts';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 import { stamp, type ConnectionState, type ConnectionTraceEvent, type Direction, type Endpoint, type MessageTraceEvent, type TraceSink } from '../core/trace.ts';
 import { chunkMessage } from './chunker.ts';
 import {
@@ -57,7 +58,12 @@ export interface MsrpSessionOptions {
   /** Default 2048 octets per chunk. */
   chunkSize?: number;
   policy?: Partial<MsrpPolicy>;
+  /** Largest chunk body accepted; default limits.msrpChunkBytes. */
   maxBodyBytes?: number;
+  /** msrpChunkBytes and msrpMessageBytes; default DEFAULT_LIMITS. */
+  limits?: Partial<Pick<Limits, 'msrpChunkBytes' | 'msrpMessageBytes'>>;
+  /** The a=max-size this side advertised in its SDP (RFC 4975 §8.6), if any. */
+  maxSize?: number;
 }
 
 export type TransactionOutcome =
@@ -145,14 +151,14 @@ export class MsrpSession {
   private readonly clock: Clock;
   private readonly transactionTimeoutMs: number;
   private readonly chunkSize: number;
-  private readonly maxBodyBytes: number | undefined;
+  private readonly maxBodyBytes: number;
   private readonly policy: MsrpPolicy;
   private readonly listeners = new Map<keyof MsrpSessionEvents, Set<Listener<never>>>();
   private readonly connections = new Set<Connection>();
   private readonly pending = new Map<string, Pending>();
   /** Requests sent without waiting (Failure-Report no/partial): a late answer is not an error. */
   private readonly unawaited = new Set<string>();
-  private readonly reassembler = new Reassembler();
+  private readonly reassembler: Reassembler;
   private readonly messageDiagnostics = new Map<string, Diagnostic[]>();
   private server: net.Server | null = null;
   private connection: Connection | null = null;
@@ -166,7 +172,9 @@ export class MsrpSession {
     this.clock = options.clock ?? systemClock;
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 30000;
     this.chunkSize = options.chunkSize ?? 2048;
-    this.maxBodyBytes = options.maxBodyBytes;
+    this.maxBodyBytes = options.maxBodyBytes ?? options.limits?.msrpChunkBytes ?? DEFAULT_LIMITS.msrpChunkBytes;
+    const maxMessageBytes = options.limits?.msrpMessageBytes ?? DEFAULT_LIMITS.msrpMessageBytes;
+    this.reassembler = new Reassembler(options.maxSize === undefined ? { maxMessageBytes } : { maxMessageBytes, maxSize: options.maxSize });
     this.policy = { ...RFC_POLICY, ...options.policy };
   }
 
@@ -350,7 +358,7 @@ export class MsrpSession {
     const connection: Connection = {
       id: `msrp-${randomToken(4)}`,
       socket,
-      parser: new MsrpStreamParser(this.maxBodyBytes === undefined ? {} : { maxBodyBytes: this.maxBodyBytes }),
+      parser: new MsrpStreamParser({ maxBodyBytes: this.maxBodyBytes }),
       local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
       remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
       bound: false,
@@ -466,17 +474,20 @@ export class MsrpSession {
 
   private handleSend(connection: Connection, request: MsrpRequest, diagnostics: Diagnostic[]): void {
     const malformed = diagnostics.some((d) => d.severity === 'error' && /TO_PATH|FROM_PATH|BAD_URI|BAD_BYTE_RANGE|START_LINE/.test(d.code));
-    const decision = this.sendDecision(request, malformed);
-    if (decision) this.answer(connection, request, decision.status, decision.comment, decision.status >= 300);
-    this.emit('chunk', { request, diagnostics });
-    if (request.body === null || malformed) return;
+    const chunkTooLarge = diagnostics.some((d) => d.code === 'MSRP_CHUNK_TOO_LARGE' || d.code === 'MSRP_BODY_TOO_LARGE');
+    // Reassembly first: a message that crosses a limit is answered 413, not 200 (RFC 4975 §7.3.1).
     const messageId = msrpHeader(request, 'Message-ID') ?? '';
+    const result = request.body === null || malformed || chunkTooLarge ? undefined : this.reassembler.add(request);
+    const tooLarge = chunkTooLarge || result?.refused !== undefined;
+    const decision = tooLarge ? this.tooLargeDecision(request) : this.sendDecision(request, malformed);
+    if (decision) this.answer(connection, request, decision.status, decision.comment, decision.status >= 300);
+    this.emit('chunk', { request, diagnostics: result?.refused ? [...diagnostics, ...result.diagnostics] : diagnostics });
+    if (result === undefined) return;
     const collected = this.messageDiagnostics.get(messageId) ?? [];
     collected.push(...diagnostics);
-    const result = this.reassembler.add(request);
     collected.push(...result.diagnostics);
     this.messageDiagnostics.set(messageId, collected);
-    if (result.aborted) this.messageDiagnostics.delete(messageId);
+    if (result.aborted || result.refused) this.messageDiagnostics.delete(messageId);
     if (!result.complete) return;
     this.messageDiagnostics.delete(messageId);
     const message = result.complete;
@@ -494,6 +505,15 @@ export class MsrpSession {
       const report = buildReport(first, 200, { localUri: this.localUri, byteRange: { start: 1, end: total, total } });
       void this.transact(connection, report, false);
     }
+  }
+
+  /** 413 for a chunk or message over the limits, unless the policy keeps this side silent. */
+  private tooLargeDecision(request: MsrpRequest): { status: number; comment?: string } | null {
+    const policy = this.policy.respondToSend;
+    if (typeof policy === 'function') return policy(request);
+    if (policy === 'never') return null;
+    if (policy === 'rfc' && failureReportOf(request) === 'no') return null;
+    return { status: 413, comment: 'Message Too Large' };
   }
 
   private sendDecision(request: MsrpRequest, malformed: boolean): { status: number; comment?: string } | null {

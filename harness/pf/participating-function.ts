@@ -217,6 +217,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       trace: msrpTraceTap(this.ctx, () => id),
       clock: this.ctx.clock,
       transactionTimeoutMs: config.windows.msrpTransactionMs,
+      limits: config.limits,
     });
     this.msrpSessions.push(msrp);
     // Listen before offering (actpass): the client may connect as soon as it has the offer.
@@ -481,6 +482,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       trace: msrpTraceTap(this.ctx, () => id),
       clock: this.ctx.clock,
       transactionTimeoutMs: this.config.windows.msrpTransactionMs,
+      limits: this.config.limits,
     });
     this.msrpSessions.push(msrp);
     const listening = await msrp.listen();

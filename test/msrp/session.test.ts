@@ -226,6 +226,28 @@ describe('msrp/session over loopback', function () {
     expect(garbage.bytes!.toString()).to.equal('GET / HTTP/1.1\r\n\r\n');
   });
 
+  it('an absurd Byte-Range total is answered 413 and nothing is allocated from it; the session goes on', async () => {
+    const pf = session({ role: 'passive', actor: 'pf', limits: { msrpMessageBytes: 10_000 } });
+    const l = await pf.listen();
+    if (!l.ok) throw new Error(l.error.message);
+    const peer = await RawPeer.connect(l.value);
+    sockets.push(peer.socket);
+    const from = 'msrp://127.0.0.1:9/peer1;tcp';
+    const huge = buildSend({ transactionId: 'tid00901', toPath: l.value, fromPath: from, body: Buffer.from('hi'), messageId: 'msgHuge01', byteRange: '1-2/9007199254740991', contentType: 'text/plain', flag: '+' });
+    const chunk = pf.waitFor('chunk', SHORT);
+    peer.socket.write(serializeMsrpFrame(huge));
+    const answer = await peer.nextFrame();
+    expect(answer?.kind === 'response' && answer.status).to.equal(413);
+    const seen = await chunk;
+    expect(seen.ok && seen.value.diagnostics.map((d) => d.code)).to.include('MSRP_MESSAGE_TOO_LARGE');
+    const fine = buildSend({ transactionId: 'tid00902', toPath: l.value, fromPath: from, body: Buffer.from('ok'), messageId: 'msgFine01', byteRange: '1-2/2', contentType: 'text/plain' });
+    const message = pf.waitFor('message', SHORT);
+    peer.socket.write(serializeMsrpFrame(fine));
+    expect((await peer.nextFrame())?.kind === 'response').to.equal(true);
+    const m = await message;
+    expect(m.ok && m.value.body.toString()).to.equal('ok');
+  });
+
   it('connect failures and sends before binding are values, not throws', async () => {
     const client = session({ role: 'active', transactionTimeoutMs: 300 });
     const refused = await client.connect([{ scheme: 'msrp', host: '127.0.0.1', port: 1, sessionId: 'nobody', transport: 'tcp', params: [] }]);
