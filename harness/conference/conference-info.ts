@@ -4,7 +4,7 @@
  * to successive NOTIFY bodies (full replaces, partial merges by entity, state="deleted" removes).
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
-import { attribute, childrenIn, escapeXml, parseXmlSafely, type XmlElement } from '../xml/safe-xml.ts';
+import { attribute, childrenIn, escapeXml, parseXmlSafely, type SafeXmlOptions, type XmlElement } from '../xml/safe-xml.ts';
 
 export const CONFERENCE_INFO_NS = 'urn:ietf:params:xml:ns:conference-info';
 export const CONFERENCE_INFO_CONTENT_TYPE = 'application/conference-info+xml';
@@ -150,8 +150,8 @@ function stateOf(element: XmlElement, diagnostics: Diagnostic[]): ElementState |
 }
 
 /** Parses and validates a conference-info document. Never throws. */
-export function parseConferenceInfo(xml: Buffer | string): { doc?: ConferenceInfo; diagnostics: Diagnostic[] } {
-  const { root, diagnostics } = parseXmlSafely(xml, CLAUSE);
+export function parseConferenceInfo(xml: Buffer | string, options: SafeXmlOptions = {}): { doc?: ConferenceInfo; diagnostics: Diagnostic[] } {
+  const { root, diagnostics } = parseXmlSafely(xml, CLAUSE, options);
   if (!root) return { diagnostics };
   if (root.localName !== 'conference-info' || root.namespace !== CONFERENCE_INFO_NS) {
     diagnostics.push(diagnostic('CONF_WRONG_ROOT', `root must be conference-info in ${CONFERENCE_INFO_NS}, found ${root.qname}`, CLAUSE, { bytes: bytesOf(root) }));

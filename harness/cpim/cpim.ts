@@ -5,6 +5,7 @@
  * Header kinds are described once, in CPIM_HEADER_TABLE; each row's example line is a golden test.
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 import { parseRfc3339 } from './datetime.ts';
 
 /** Namespace of the headers RFC 3862 §4 defines (From, To, cc, DateTime, Subject, NS, Require). */
@@ -52,12 +53,14 @@ export interface ParsedCpim {
 const NAME = "[A-Za-z0-9!#$%&'*+\\-^_`|~]+";
 const HEADER_START = new RegExp(`^(?:(${NAME})\\.)?(${NAME}):`);
 const MIME_HEADER = /^([!#$%&'*+\-.^_`|~A-Za-z0-9]+):[ \t]*(.*)$/s;
-const URI_VALUE = /^(?:[^<]*?)\s*<([^<>\s]+)>$/;
+/** `<` URI `>` at the end of the value: no other `<` before it, no `<`, `>` or space inside. */
+const URI_CHARS = /^[^<>\s]+$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$/;
-const PARAM_NAME = new RegExp(`^${NAME}`);
+// Sticky: matched at an index, so parameter lists are scanned without copying the rest of the line.
+const PARAM_NAME = new RegExp(NAME, 'y');
 const NS_VALUE = new RegExp(`^(?:(${NAME}) )?<([^<>\\s]+)>$`);
-const QUOTED = /^"((?:[^"\\]|\\.)*)"/;
-const PARAM_TOKEN = /^[^\s;"]+/;
+const QUOTED = /"((?:[^"\\]|\\.)*)"/y;
+const PARAM_TOKEN = /[^\s;"]+/y;
 const DISPOSITION_TYPES = new Set(['positive-delivery', 'negative-delivery', 'display', 'processing']);
 
 export interface CpimHeaderRule {
@@ -70,7 +73,18 @@ export interface CpimHeaderRule {
   readonly check: (value: string) => string | undefined;
 }
 
-const uriValue = (value: string) => (URI_VALUE.test(value) ? undefined : 'expected [Formal-name] "<" URI ">"');
+/**
+ * The URI of `[Formal-name] "<" URI ">"`, or undefined. A scan, not a regex: a value padded with
+ * thousands of spaces used to cost quadratic backtracking (issue 9).
+ */
+function bracketedUri(value: string): string | undefined {
+  const lt = value.indexOf('<');
+  if (lt === -1 || value.charCodeAt(value.length - 1) !== 0x3e) return undefined;
+  const uri = value.slice(lt + 1, -1);
+  return URI_CHARS.test(uri) ? uri : undefined;
+}
+
+const uriValue = (value: string) => (bracketedUri(value) !== undefined ? undefined : 'expected [Formal-name] "<" URI ">"');
 
 /** One row per known header kind: parser validation and the golden examples walk the same table. */
 export const CPIM_HEADER_TABLE: readonly CpimHeaderRule[] = [
@@ -123,8 +137,7 @@ export function parseNsValue(value: string): { prefix: string; uri: string } | u
 
 /** The URI inside `[Formal-name] <uri>`, or the trimmed value when there are no brackets. */
 export function headerUri(value: string): string {
-  const m = URI_VALUE.exec(value);
-  return m ? m[1]! : value.trim();
+  return bracketedUri(value) ?? value.trim();
 }
 
 interface Line {
@@ -154,11 +167,16 @@ function readBlock(body: Buffer, from: number): { lines: Line[]; next: number; t
   return { lines, next: pos, terminated: false };
 }
 
+function stickyAt(re: RegExp, text: string, at: number): RegExpExecArray | null {
+  re.lastIndex = at;
+  return re.exec(text);
+}
+
 function parseParams(text: string, from: number): { params: CpimParam[]; rest: number } | undefined {
   const params: CpimParam[] = [];
   let i = from;
   while (text[i] === ';') {
-    const n = PARAM_NAME.exec(text.slice(i + 1));
+    const n = stickyAt(PARAM_NAME, text, i + 1);
     if (!n) return undefined;
     i += 1 + n[0].length;
     if (text[i] !== '=') {
@@ -167,12 +185,12 @@ function parseParams(text: string, from: number): { params: CpimParam[]; rest: n
     }
     i++;
     if (text[i] === '"') {
-      const close = QUOTED.exec(text.slice(i));
+      const close = stickyAt(QUOTED, text, i);
       if (!close) return undefined;
       params.push({ name: n[0], value: close[1]! });
       i += close[0].length;
     } else {
-      const token = PARAM_TOKEN.exec(text.slice(i));
+      const token = stickyAt(PARAM_TOKEN, text, i);
       if (!token) return undefined;
       params.push({ name: n[0], value: token[0] });
       i += token[0].length;
@@ -181,9 +199,26 @@ function parseParams(text: string, from: number): { params: CpimParam[]; rest: n
   return { params, rest: i };
 }
 
+export interface CpimParseOptions {
+  /** cpimHeaderBytes: longer header lines (CPIM or MIME) are reported and not interpreted. */
+  limits?: Partial<Pick<Limits, 'cpimHeaderBytes'>>;
+}
+
 /** Parses a message/cpim body. Never throws: every deviation is a diagnostic. */
-export function parseCpim(body: Buffer): ParsedCpim {
+export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedCpim {
   const diagnostics: Diagnostic[] = [];
+  const maxLine = options.limits?.cpimHeaderBytes ?? DEFAULT_LIMITS.cpimHeaderBytes;
+  /** True (and reported) when a header line is over the limit: it is then skipped, never parsed. */
+  const tooLong = (line: Line): boolean => {
+    if (line.end - line.start <= maxLine) return false;
+    diagnostics.push(
+      diagnostic('CPIM_HEADER_TOO_LONG', `header line of ${line.end - line.start} octets exceeds the limit of ${maxLine}`, 'RFC 3862 §3', {
+        offset: line.start,
+        bytes: body.subarray(line.start, line.start + 80),
+      }),
+    );
+    return true;
+  };
   const headers: CpimHeader[] = [];
   const namespaces = new Map<string, string>([['', CPIM_NS]]);
   const seenPrefixesLater: string[] = [];
@@ -195,7 +230,7 @@ export function parseCpim(body: Buffer): ParsedCpim {
   const cpimBlock = readBlock(body, 0);
   for (const line of cpimBlock.lines) {
     noteBareLf(line);
-    if (line.end === line.start) continue;
+    if (line.end === line.start || tooLong(line)) continue;
     const raw = body.subarray(line.start, line.end);
     const text = raw.toString('utf8');
     const start = HEADER_START.exec(text);
@@ -279,7 +314,7 @@ export function parseCpim(body: Buffer): ParsedCpim {
   const mimeHeaders: MimeHeader[] = [];
   for (const line of mimeBlock.lines) {
     noteBareLf(line);
-    if (line.end === line.start) continue;
+    if (line.end === line.start || tooLong(line)) continue;
     const raw = body.subarray(line.start, line.end);
     const text = raw.toString('utf8');
     const previous = mimeHeaders[mimeHeaders.length - 1];

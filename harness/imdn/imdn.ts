@@ -7,7 +7,7 @@
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
 import { buildCpim, IMDN_HEADERS_NS } from '../cpim/cpim.ts';
 import { parseRfc3339 } from '../cpim/datetime.ts';
-import { childrenIn, escapeXml, parseXmlSafely, type XmlElement } from '../xml/safe-xml.ts';
+import { childrenIn, escapeXml, parseXmlSafely, type SafeXmlOptions, type XmlElement } from '../xml/safe-xml.ts';
 
 export const IMDN_XML_NS = 'urn:ietf:params:xml:ns:imdn';
 export const IMDN_CONTENT_TYPE = 'message/imdn+xml';
@@ -106,9 +106,9 @@ function elementBytes(element: XmlElement): Buffer {
   return Buffer.from(`<${element.qname}>`, 'utf8');
 }
 
-/** Parses and validates an IMDN document. Never throws. */
-export function parseImdnXml(xml: Buffer | string): ParsedImdn {
-  const { root, diagnostics } = parseXmlSafely(xml, CLAUSE);
+/** Parses and validates an IMDN document. Never throws. `options.limits`: the XML limits (size, attribute, depth). */
+export function parseImdnXml(xml: Buffer | string, options: SafeXmlOptions = {}): ParsedImdn {
+  const { root, diagnostics } = parseXmlSafely(xml, CLAUSE, options);
   const result: ParsedImdn = { diagnostics };
   if (!root) return result;
   if (root.localName !== 'imdn' || root.namespace !== IMDN_XML_NS) {

@@ -240,12 +240,12 @@ export class PfDeferredSession implements DeferredSession {
           diagnostics: [...m.diagnostics],
         };
         if (/^message\/cpim\b/i.test(contentType.trim())) {
-          const cpim = parseCpim(m.body);
+          const cpim = parseCpim(m.body, { limits: this.ctx.config.limits });
           event.cpim = cpim;
           event.diagnostics.push(...cpim.diagnostics);
           const inner = cpim.mime.contentType ?? cpimHeader(cpim, 'Content-Type')?.value;
           if (inner !== undefined && inner.toLowerCase().startsWith(IMDN_CONTENT_TYPE)) {
-            const imdn = parseImdnXml(cpim.content);
+            const imdn = parseImdnXml(cpim.content, { limits: this.ctx.config.limits });
             event.imdn = imdn;
             event.diagnostics.push(...imdn.diagnostics);
           }

@@ -1,12 +1,16 @@
 /**
  * Safe XML for the small documents the harness receives from a client under test (IMDN, conference-info).
- * fast-xml-parser has no "forbid DOCTYPE" switch, so DOCTYPE and entity declarations are rejected on the
- * raw bytes before any parsing (no entity expansion can ever happen). Well-formedness is checked with
- * XMLValidator first because the parser itself is lenient. The result is an ordered element tree with
- * namespaces resolved, so callers can check element order and namespaces against a schema.
+ * fast-xml-parser has no "forbid DOCTYPE" switch, so a linear pre-scan of the markup refuses DOCTYPE
+ * and entity declarations before any parsing (no entity expansion can ever happen). The pre-scan
+ * reads the document's structure, not its raw bytes: `<!-- <!DOCTYPE -->` and CDATA are content.
+ * It also enforces the size, attribute and depth limits, so neither the validator nor the tree
+ * builder below ever sees a document that could exhaust memory or the stack. Well-formedness is
+ * checked with XMLValidator first because the parser itself is lenient. The result is an ordered
+ * element tree with namespaces resolved, so callers can check element order and namespaces against a schema.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 
 export interface XmlAttribute {
   /** Name as written, e.g. `xmlns:ci`, `entity`. */
@@ -52,11 +56,108 @@ const parser = new XMLParser({
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Refused on the raw bytes before any parsing, so no entity can ever be expanded or fetched. */
-const FORBIDDEN = [
+export type XmlLimits = Pick<Limits, 'xmlDocumentBytes' | 'xmlAttributeBytes' | 'xmlDepth'>;
+
+export interface SafeXmlOptions {
+  limits?: Partial<XmlLimits>;
+}
+
+/** Refused by the pre-scan before any parsing, so no entity can ever be expanded or fetched. */
+const DECLARATIONS = [
   { marker: '<!DOCTYPE', code: 'XML_DOCTYPE_FORBIDDEN', message: 'document type declarations are refused: they enable entity expansion and external fetches' },
   { marker: '<!ENTITY', code: 'XML_ENTITY_DECLARATION', message: 'entity declarations are refused' },
 ] as const;
+
+const LT = 0x3c;
+const GT = 0x3e;
+
+/**
+ * One linear pass over the markup: skips comments, CDATA sections and processing instructions as
+ * content, refuses DOCTYPE/ENTITY declarations, and measures nesting depth and attribute values.
+ * Malformed markup is left to the validator; this only finds what must never reach it.
+ */
+function prescan(bytes: Buffer, limits: XmlLimits, clause: string): Diagnostic[] | undefined {
+  const evidence = (at: number, length = 80) => ({ offset: at, bytes: bytes.subarray(at, Math.min(bytes.length, at + length)) });
+  let depth = 0;
+  let i = bytes.indexOf(LT);
+  while (i !== -1) {
+    const next = bytes[i + 1];
+    if (next === 0x21) {
+      // <!-- comment -->, <![CDATA[ … ]]>, or a declaration.
+      if (startsAt(bytes, i, '<!--')) {
+        const end = bytes.indexOf('-->', i + 4);
+        if (end === -1) return undefined;
+        i = bytes.indexOf(LT, end + 3);
+        continue;
+      }
+      if (startsAt(bytes, i, '<![CDATA[')) {
+        const end = bytes.indexOf(']]>', i + 9);
+        if (end === -1) return undefined;
+        i = bytes.indexOf(LT, end + 3);
+        continue;
+      }
+      for (const { marker, code, message } of DECLARATIONS) {
+        // Any spelling: `<!doctype` is malformed XML, but it is refused as what it tries to be.
+        if (!startsAt(bytes, i, marker, true)) continue;
+        const found = [diagnostic(code, message, clause, evidence(i))];
+        // A refused DOCTYPE usually declares the entities it is after: name the first one too.
+        const entity = code === 'XML_DOCTYPE_FORBIDDEN' ? bytes.indexOf('<!ENTITY', i) : -1;
+        if (entity !== -1) found.push(diagnostic(DECLARATIONS[1].code, DECLARATIONS[1].message, clause, evidence(entity)));
+        return found;
+      }
+      i = bytes.indexOf(LT, i + 2);
+      continue;
+    }
+    if (next === 0x3f) {
+      const end = bytes.indexOf('?>', i + 2);
+      if (end === -1) return undefined;
+      i = bytes.indexOf(LT, end + 2);
+      continue;
+    }
+    if (next === 0x2f) {
+      depth--;
+      const end = bytes.indexOf(GT, i + 2);
+      if (end === -1) return undefined;
+      i = bytes.indexOf(LT, end + 1);
+      continue;
+    }
+    // A start tag: walk to its `>`, stepping over quoted attribute values (which may hold `>`).
+    let j = i + 1;
+    let selfClosing = false;
+    for (; j < bytes.length; j++) {
+      const c = bytes[j]!;
+      if (c === 0x22 || c === 0x27) {
+        const close = bytes.indexOf(c, j + 1);
+        if (close === -1) return undefined;
+        if (close - j - 1 > limits.xmlAttributeBytes) {
+          return [diagnostic('XML_ATTRIBUTE_TOO_LARGE', `attribute value of ${close - j - 1} octets exceeds the limit of ${limits.xmlAttributeBytes}`, clause, evidence(j))];
+        }
+        j = close;
+      } else if (c === GT) {
+        selfClosing = bytes[j - 1] === 0x2f;
+        break;
+      } else if (c === LT) {
+        break; // malformed: the validator says where
+      }
+    }
+    if (j >= bytes.length) return undefined;
+    if (!selfClosing && bytes[j] === GT && ++depth > limits.xmlDepth) {
+      return [diagnostic('XML_TOO_DEEP', `elements nested deeper than the limit of ${limits.xmlDepth}`, clause, evidence(i))];
+    }
+    i = bytes[j] === LT ? j : bytes.indexOf(LT, j + 1);
+  }
+  return undefined;
+}
+
+function startsAt(bytes: Buffer, at: number, marker: string, ignoreCase = false): boolean {
+  if (at + marker.length > bytes.length) return false;
+  for (let k = 0; k < marker.length; k++) {
+    const b = bytes[at + k]!;
+    const m = marker.charCodeAt(k);
+    if (b !== m && !(ignoreCase && (b | 0x20) === (m | 0x20) && m >= 0x41 && m <= 0x5a)) return false;
+  }
+  return true;
+}
 
 /** Returns the decoded text or undefined when the bytes are not UTF-8. */
 function decodeUtf8(bytes: Buffer): string | undefined {
@@ -71,14 +172,22 @@ function decodeUtf8(bytes: Buffer): string | undefined {
  * Parses `input` safely. `clause` names the rule the document belongs to (e.g. `RFC 5438 §9`) so
  * structural diagnostics point at the right specification.
  */
-export function parseXmlSafely(input: Buffer | string, clause: string): SafeXmlResult {
-  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+export function parseXmlSafely(input: Buffer | string, clause: string, options: SafeXmlOptions = {}): SafeXmlResult {
+  const limits: XmlLimits = {
+    xmlDocumentBytes: options.limits?.xmlDocumentBytes ?? DEFAULT_LIMITS.xmlDocumentBytes,
+    xmlAttributeBytes: options.limits?.xmlAttributeBytes ?? DEFAULT_LIMITS.xmlAttributeBytes,
+    xmlDepth: options.limits?.xmlDepth ?? DEFAULT_LIMITS.xmlDepth,
+  };
   const diagnostics: Diagnostic[] = [];
-  for (const { marker, code, message } of FORBIDDEN) {
-    const at = bytes.indexOf(marker);
-    if (at !== -1) diagnostics.push(diagnostic(code, message, clause, { offset: at, bytes: bytes.subarray(at, Math.min(bytes.length, at + 80)) }));
+  const inputLength = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length;
+  if (inputLength > limits.xmlDocumentBytes) {
+    const head = typeof input === 'string' ? Buffer.from(input.slice(0, 80), 'utf8') : input.subarray(0, 80);
+    diagnostics.push(diagnostic('XML_TOO_LARGE', `document of ${inputLength} octets exceeds the limit of ${limits.xmlDocumentBytes}`, clause, { bytes: head }));
+    return { diagnostics };
   }
-  if (diagnostics.length > 0) return { diagnostics };
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const refused = prescan(bytes, limits, clause);
+  if (refused !== undefined) return { diagnostics: refused };
 
   const text = decodeUtf8(bytes);
   if (text === undefined) {

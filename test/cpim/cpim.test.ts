@@ -6,6 +6,7 @@ import {
   CPIM_HEADER_TABLE,
   cpimHeader,
   cpimHeaders,
+  headerUri,
   imdnHeader,
   IMDN_HEADERS_NS,
   parseCpim,
@@ -128,6 +129,7 @@ describe('CPIM (RFC 3862)', () => {
       ['content-length-mismatch.cpim', 'CPIM_CONTENT_LENGTH_MISMATCH'],
       ['bad-datetime.cpim', 'CPIM_BAD_DATETIME'],
       ['disposition-in-cpim-headers.cpim', 'CPIM_DISPOSITION_IN_CPIM_HEADERS'],
+      ['header-too-long.cpim', 'CPIM_HEADER_TOO_LONG'],
     ];
     for (const [file, code] of cases) {
       it(`${file} → ${code}`, () => {
@@ -140,6 +142,25 @@ describe('CPIM (RFC 3862)', () => {
       const d = parseCpim(body).diagnostics.find((x) => x.code === 'CPIM_BAD_HEADER_LINE')!;
       expect(d.bytes.toString()).to.equal('To<sip:grp.7c1e9a@cpm-pf.example.net>');
       expect(body.subarray(d.offset!, d.offset! + d.bytes.length).equals(d.bytes)).to.equal(true);
+    });
+
+    it('a header line over cpimHeaderBytes is reported and skipped; under a higher limit the padded From still parses', () => {
+      const body = fixture('malformed/header-too-long.cpim');
+      const limited = parseCpim(body);
+      expect(limited.diagnostics.map((d) => d.code)).to.deep.equal(['CPIM_HEADER_TOO_LONG', 'CPIM_MISSING_HEADER']);
+      expect(limited.diagnostics[0]!.offset).to.equal(0);
+      const lifted = parseCpim(body, { limits: { cpimHeaderBytes: 10_000 } });
+      expect(lifted.diagnostics).to.deep.equal([]);
+      expect(headerUri(cpimHeader(lifted, 'From')!.value)).to.equal('sip:+15551230001@ims.example.net');
+    });
+
+    it('[Formal-name] <URI> values: one < only, the > last, no space inside', () => {
+      expect(headerUri('"Weekend group" <sip:grp@x>')).to.equal('sip:grp@x');
+      expect(headerUri('  <sip:a@x>')).to.equal('sip:a@x');
+      expect(headerUri('sip:bare@x ')).to.equal('sip:bare@x');
+      const check = (value: string) => codes(Buffer.from(`From: ${value}\r\nTo: <sip:b@x>\r\n\r\nContent-Type: text/plain\r\n\r\n`));
+      for (const bad of ['<sip:a@x> trailing', 'a <b> <sip:a@x>', '<sip:a @x>', '<>', ' '.repeat(3000)]) expect(check(bad), bad).to.include('CPIM_BAD_HEADER_VALUE');
+      expect(check('Alice <sip:a@x>')).to.not.include('CPIM_BAD_HEADER_VALUE');
     });
 
     it('N22 disposition in the CPIM block is a warning, not an error', () => {
