@@ -137,6 +137,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       timers: options.config.timers,
       clock,
       trace: options.trace,
+      limits: options.config.limits,
     });
     return new ParticipatingFunction(stack, options, new EventLog(clock));
   }

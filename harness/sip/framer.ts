@@ -3,42 +3,74 @@
  * Content-Length. Framing diagnostics only; parse each `raw` with parseSipMessage(raw, {stream: true}).
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 
 export interface FramedSip {
   raw: Buffer;
   diagnostics: Diagnostic[];
 }
 
-/** Header sections larger than this are treated as garbage (nothing legitimate comes near it). */
-export const MAX_HEADER_SECTION = 64 * 1024;
+export interface SipFramerOptions {
+  /** sipMessageBytes bounds a whole message (headers + declared body), sipHeaderLineBytes one line. */
+  limits?: Partial<Pick<Limits, 'sipMessageBytes' | 'sipHeaderLineBytes'>>;
+}
 
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * Nothing is buffered beyond the limits: a header line longer than sipHeaderLineBytes, a header
+ * section or a declared Content-Length that would make the message longer than sipMessageBytes
+ * ends framing at once with a specific diagnostic (the stream cannot be resynchronised).
+ */
 export class SipStreamFramer {
-  private buffer: Buffer = EMPTY;
+  /** Unframed bytes are store[start, end); the store grows geometrically, so many small reads cost linear time. */
+  private store: Buffer = EMPTY;
+  private start = 0;
+  private end = 0;
+  /** False while the store is a caller's chunk, which must never be written to. */
+  private owned = false;
   /** Where to resume looking for the end of the header section (avoids rescanning on every chunk). */
   private scanFrom = 0;
-  /** After a non-numeric Content-Length the stream can no longer be framed; everything is dropped. */
+  /** Start of the header line being scanned, relative to the buffer. */
+  private lineStart = 0;
+  /** After a non-numeric Content-Length or a limit the stream can no longer be framed; everything is dropped. */
   private garbage = false;
   /** Total octets consumed so far: diagnostics carry stream offsets. */
   private consumed = 0;
+  private readonly maxMessage: number;
+  private readonly maxLine: number;
+  /** Length and framing diagnostics of the message whose header section is in but whose body is not. */
+  private waiting: { total: number; diagnostics: Diagnostic[] } | undefined;
+
+  constructor(options: SipFramerOptions = {}) {
+    this.maxMessage = options.limits?.sipMessageBytes ?? DEFAULT_LIMITS.sipMessageBytes;
+    this.maxLine = options.limits?.sipHeaderLineBytes ?? DEFAULT_LIMITS.sipHeaderLineBytes;
+  }
 
   push(chunk: Buffer): FramedSip[] {
     if (this.garbage) return [];
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.append(chunk);
     const out: FramedSip[] = [];
     for (;;) {
-      this.skipKeepAlives();
-      if (this.buffer.length === 0) break;
+      if (this.waiting === undefined) this.skipKeepAlives();
+      if (this.end === this.start) break;
+      // The header section was framed on an earlier read: only the body is awaited, nothing is rescanned.
+      if (this.waiting !== undefined) {
+        if (this.end - this.start < this.waiting.total) break;
+        this.emitMessage(out, this.waiting.total, this.waiting.diagnostics);
+        continue;
+      }
       const headerEnd = this.findHeaderEnd();
-      if (headerEnd === -1) {
-        if (this.buffer.length > MAX_HEADER_SECTION) out.push(this.toGarbage(`no end of header section within ${MAX_HEADER_SECTION} octets`));
+      if (headerEnd === 'line-too-long') {
+        out.push(this.toGarbage('SIP_HEADER_LINE_TOO_LONG', `a header line is longer than the limit of ${this.maxLine} octets`, 'RFC 3261 §7.3'));
         break;
       }
-      if (headerEnd > MAX_HEADER_SECTION) {
-        out.push(this.toGarbage(`header section of ${headerEnd} octets exceeds ${MAX_HEADER_SECTION}`));
+      if (headerEnd === -1) {
+        if (this.buffer.length > this.maxMessage) {
+          out.push(this.toGarbage('SIP_MESSAGE_TOO_LARGE', `no end of header section within the limit of ${this.maxMessage} octets`, 'RFC 3261 §21.5.14'));
+        }
         break;
       }
       const length = contentLength(this.buffer, headerEnd);
@@ -49,16 +81,28 @@ export class SipStreamFramer {
           diagnostic('SIP_MISSING_CONTENT_LENGTH', 'No Content-Length on a stream: body taken as empty', 'RFC 3261 §18.3', { offset: this.consumed + headerEnd, bytes: EMPTY }),
         );
       } else if (length === 'bad') {
-        out.push(this.toGarbage('Content-Length is not a number: the rest of the stream cannot be framed'));
+        out.push(this.toGarbage('SIP_STREAM_GARBAGE', 'Content-Length is not a number: the rest of the stream cannot be framed', 'RFC 3261 §18.3'));
         break;
       } else bodyLength = length;
       const total = headerEnd + bodyLength;
-      if (this.buffer.length < total) break;
-      // Copy: the caller keeps messages while the big buffer moves on.
-      out.push({ raw: Buffer.from(this.buffer.subarray(0, total)), diagnostics });
-      this.advance(total);
+      // Decided on the declared length, before waiting for (or buffering) a single body octet.
+      if (total > this.maxMessage) {
+        out.push(this.toGarbage('SIP_MESSAGE_TOO_LARGE', `message of ${total} octets (Content-Length ${bodyLength}) exceeds the limit of ${this.maxMessage}`, 'RFC 3261 §21.5.14'));
+        break;
+      }
+      if (this.end - this.start < total) {
+        this.waiting = { total, diagnostics };
+        break;
+      }
+      this.emitMessage(out, total, diagnostics);
     }
     return out;
+  }
+
+  private emitMessage(out: FramedSip[], total: number, diagnostics: Diagnostic[]): void {
+    // Copy: the caller keeps messages while the store moves on.
+    out.push({ raw: Buffer.from(this.store.subarray(this.start, this.start + total)), diagnostics });
+    this.advance(total);
   }
 
   /** Bytes received but not yet returned as a message (a partial message at close). */
@@ -66,40 +110,82 @@ export class SipStreamFramer {
     return this.buffer;
   }
 
+  private get buffer(): Buffer {
+    return this.store.subarray(this.start, this.end);
+  }
+
+  private append(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    if (this.start === this.end) {
+      this.store = chunk;
+      this.start = 0;
+      this.end = chunk.length;
+      this.owned = false;
+      return;
+    }
+    if (this.owned && this.end + chunk.length <= this.store.length) {
+      chunk.copy(this.store, this.end);
+      this.end += chunk.length;
+      return;
+    }
+    const used = this.end - this.start;
+    const next = Buffer.allocUnsafe(Math.max(2 * (used + chunk.length), 4096));
+    this.store.copy(next, 0, this.start, this.end);
+    chunk.copy(next, used);
+    this.store = next;
+    this.owned = true;
+    this.start = 0;
+    this.end = used + chunk.length;
+  }
+
   private advance(n: number): void {
-    this.buffer = this.buffer.subarray(n);
+    this.start += n;
     this.consumed += n;
     this.scanFrom = 0;
+    this.lineStart = 0;
+    this.waiting = undefined;
+    if (this.start === this.end) {
+      this.store = EMPTY;
+      this.owned = false;
+      this.start = 0;
+      this.end = 0;
+    }
   }
 
   /** RFC 5626 §3.5.1: CRLFCRLF pings and CRLF pongs between messages are not messages. */
   private skipKeepAlives(): void {
-    let i = 0;
-    while (i < this.buffer.length && (this.buffer[i] === CR || this.buffer[i] === LF)) i++;
-    if (i > 0) this.advance(i);
+    const store = this.store;
+    let i = this.start;
+    while (i < this.end && (store[i] === CR || store[i] === LF)) i++;
+    if (i > this.start) this.advance(i - this.start);
   }
 
-  /** Index just after the empty line ending the header section (CRLF CRLF, or bare LFs leniently), or -1. */
-  private findHeaderEnd(): number {
+  /**
+   * Index just after the empty line ending the header section (CRLF CRLF, or bare LFs leniently),
+   * -1 when it has not arrived yet, or 'line-too-long'. Each byte is looked at once across reads.
+   */
+  private findHeaderEnd(): number | 'line-too-long' {
     const b = this.buffer;
     let lf = b.indexOf(LF, this.scanFrom);
     while (lf !== -1) {
-      const next = lf + 1;
-      if (next < b.length && b[next] === LF) return next + 1;
-      if (next + 1 < b.length && b[next] === CR && b[next + 1] === LF) return next + 2;
-      if (next + 1 >= b.length) break;
-      lf = b.indexOf(LF, next);
+      const start = this.lineStart;
+      if (lf - start > this.maxLine) return 'line-too-long';
+      if (lf === start || (lf === start + 1 && b[start] === CR)) return lf + 1;
+      this.lineStart = lf + 1;
+      lf = b.indexOf(LF, lf + 1);
     }
-    // Resume a little before the end so a terminator split across chunks is still seen.
-    this.scanFrom = Math.max(0, b.length - 3);
+    if (b.length - this.lineStart > this.maxLine) return 'line-too-long';
+    this.scanFrom = b.length;
     return -1;
   }
 
-  private toGarbage(why: string): FramedSip {
+  private toGarbage(code: string, why: string, clause: string): FramedSip {
     const raw = this.buffer;
-    const d = diagnostic('SIP_STREAM_GARBAGE', why, 'RFC 3261 §18.3', { offset: this.consumed, bytes: raw });
+    const d = diagnostic(code, why, clause, { offset: this.consumed, bytes: raw });
     this.garbage = true;
-    this.buffer = EMPTY;
+    this.store = EMPTY;
+    this.start = 0;
+    this.end = 0;
     return { raw, diagnostics: [d] };
   }
 }

@@ -4,6 +4,7 @@
  * with the clause, the byte offset and the offending bytes. Only a garbage start line yields no message.
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 import { isToken, parseCSeq, parseNameAddr, parseVia, getParam } from './headers.ts';
 import { canonicalHeaderName, splitList, type SipHeaderField, type SipMessage } from './message.ts';
 
@@ -16,6 +17,11 @@ export interface ParsedSip {
 export interface ParseOptions {
   /** Stream transport (TCP): Content-Length is mandatory (RFC 3261 §18.3). Default: datagram. */
   stream?: boolean;
+  /**
+   * sipMessageBytes: a larger message is not parsed at all (SIP_MESSAGE_TOO_LARGE);
+   * sipHeaderLineBytes: a longer field (with its folds) is reported and left out (SIP_HEADER_LINE_TOO_LONG).
+   */
+  limits?: Partial<Pick<Limits, 'sipMessageBytes' | 'sipHeaderLineBytes'>>;
 }
 
 /**
@@ -120,16 +126,24 @@ function isTokenByte(b: number): boolean {
   );
 }
 
-function bareLf(raw: Buffer, lineStart: number, lf: number): Diagnostic {
-  return diagnostic('SIP_BARE_LF', 'Line ends in LF without CR', 'RFC 3261 §7', { offset: lf, bytes: raw.subarray(lineStart, lf + 1) });
+/** Bare LFs reported one by one per message; a flood of them gets one closing note instead. */
+const MAX_BARE_LF_REPORTS = 64;
+
+function noteBareLf(raw: Buffer, lineStart: number, lf: number, diagnostics: Diagnostic[], count: { bareLf: number }): void {
+  count.bareLf++;
+  if (count.bareLf <= MAX_BARE_LF_REPORTS) {
+    diagnostics.push(diagnostic('SIP_BARE_LF', 'Line ends in LF without CR', 'RFC 3261 §7', { offset: lf, bytes: raw.subarray(lineStart, lf + 1) }));
+  } else if (count.bareLf === MAX_BARE_LF_REPORTS + 1) {
+    diagnostics.push(diagnostic('SIP_BARE_LF', `More than ${MAX_BARE_LF_REPORTS} lines end in LF without CR; the rest are not reported one by one`, 'RFC 3261 §7', { offset: lf, bytes: raw.subarray(lineStart, lf + 1) }));
+  }
 }
 
 /** Index of the CR (or bare LF, reported) ending the line that starts at `pos`, or raw.length. */
-function lineEnd(raw: Buffer, pos: number, diagnostics: Diagnostic[]): number {
+function lineEnd(raw: Buffer, pos: number, diagnostics: Diagnostic[], count: { bareLf: number }): number {
   const lf = raw.indexOf(LF, pos);
   if (lf === -1) return raw.length;
   if (lf > pos && raw[lf - 1] === CR) return lf - 1;
-  diagnostics.push(bareLf(raw, pos, lf));
+  noteBareLf(raw, pos, lf, diagnostics, count);
   return lf;
 }
 
@@ -155,15 +169,34 @@ export function parseSipMessage(raw: Buffer, options: ParseOptions = {}): Parsed
   const diagnostics: Diagnostic[] = [];
   const stream = options.stream === true;
   const length = raw.length;
+  const maxMessage = options.limits?.sipMessageBytes ?? DEFAULT_LIMITS.sipMessageBytes;
+  const maxLine = options.limits?.sipHeaderLineBytes ?? DEFAULT_LIMITS.sipHeaderLineBytes;
+  if (length > maxMessage) {
+    diagnostics.push(diagnostic('SIP_MESSAGE_TOO_LARGE', `message of ${length} octets exceeds the limit of ${maxMessage}`, 'RFC 3261 §21.5.14', { offset: 0, bytes: raw.subarray(0, 80) }));
+    return { message: null, diagnostics, raw };
+  }
+  const lineTooLong = (start: number, end: number): void => {
+    diagnostics.push(
+      diagnostic('SIP_HEADER_LINE_TOO_LONG', `header field of ${end - start} octets exceeds the limit of ${maxLine}; it is left out`, 'RFC 3261 §7.3', {
+        offset: start,
+        bytes: raw.subarray(start, Math.min(end, start + 80)),
+      }),
+    );
+  };
 
+  const count = { bareLf: 0 };
   // §7.5: CRLFs before the start line are ignored (keep-alives on streams).
   let pos = 0;
   while (pos < length && (raw[pos] === CR || raw[pos] === LF)) {
-    if (raw[pos] === LF && (pos === 0 || raw[pos - 1] !== CR)) diagnostics.push(bareLf(raw, pos, pos));
+    if (raw[pos] === LF && (pos === 0 || raw[pos - 1] !== CR)) noteBareLf(raw, pos, pos, diagnostics, count);
     pos++;
   }
 
-  const startEnd = lineEnd(raw, pos, diagnostics);
+  const startEnd = lineEnd(raw, pos, diagnostics, count);
+  if (startEnd - pos > maxLine) {
+    diagnostics.push(diagnostic('SIP_BAD_START_LINE', `start line of ${startEnd - pos} octets exceeds the limit of ${maxLine}`, 'RFC 3261 §7.1/§7.2', { offset: pos, bytes: raw.subarray(pos, pos + 80) }));
+    return { message: null, diagnostics, raw };
+  }
   const message = parseStartLine(raw.toString('utf8', pos, startEnd), pos, raw.subarray(pos, startEnd), diagnostics);
   if (message === null) return { message: null, diagnostics, raw };
   if (startEnd >= length) {
@@ -176,8 +209,10 @@ export function parseSipMessage(raw: Buffer, options: ParseOptions = {}): Parsed
   let bodyStart = -1;
   pos = afterLineEnd(raw, startEnd);
   let last: ParsedHeaderField | undefined;
+  /** The folds of a field left out for its length are left out with it. */
+  let droppingFolds = false;
   while (pos < length) {
-    const end = lineEnd(raw, pos, diagnostics);
+    const end = lineEnd(raw, pos, diagnostics, count);
     const next = afterLineEnd(raw, end);
     if (end === pos) {
       bodyStart = next;
@@ -185,7 +220,17 @@ export function parseSipMessage(raw: Buffer, options: ParseOptions = {}): Parsed
     }
     const b0 = raw[pos]!;
     if (b0 === SP || b0 === HT) {
-      if (last === undefined) {
+      if (droppingFolds) {
+        pos = next;
+        continue;
+      }
+      if (last !== undefined && end - last.offset > maxLine) {
+        lineTooLong(last.offset, end);
+        headers.pop();
+        canonical.pop();
+        last = undefined;
+        droppingFolds = true;
+      } else if (last === undefined) {
         diagnostics.push(diagnostic('SIP_BAD_HEADER_LINE', 'Continuation line with no header field before it', 'RFC 3261 §7.3.1', { offset: pos, bytes: raw.subarray(pos, end) }));
       } else {
         // §7.3.1: a fold is equivalent to a single SP.
@@ -193,6 +238,14 @@ export function parseSipMessage(raw: Buffer, options: ParseOptions = {}): Parsed
         const value = last.value.length === 0 ? more : more.length === 0 ? last.value : `${last.value} ${more}`;
         last.fold(value, end);
       }
+      pos = next;
+      continue;
+    }
+    droppingFolds = false;
+    if (end - pos > maxLine) {
+      lineTooLong(pos, end);
+      last = undefined;
+      droppingFolds = true;
       pos = next;
       continue;
     }

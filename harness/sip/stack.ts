@@ -28,7 +28,7 @@ import {
 } from './transaction.ts';
 import type { ClientTransaction, RequestSource, SendOutcome, ServerTransaction, TransactionIo } from './transaction.ts';
 import { bareAddress, SipTransport } from './transport.ts';
-import type { InboundMessage, SendResult, Target } from './transport.ts';
+import type { InboundMessage, SendResult, SipLimits, Target } from './transport.ts';
 
 export type { ClientTransaction, ServerTransaction, RequestSource } from './transaction.ts';
 export type { Target, SendResult } from './transport.ts';
@@ -46,6 +46,8 @@ export interface SipStackOptions {
   autoTrying?: boolean;
   /** How long the TU may stay silent before that 100 Trying. Default 200 ms. */
   tryingAfterMs?: number;
+  /** Message size and header-line limits for what the transport receives. */
+  limits?: SipLimits;
 }
 
 export interface AckInfo {
@@ -148,6 +150,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     if (options.udpPort !== undefined) bindOptions.udpPort = options.udpPort;
     if (options.tcpPort !== undefined) bindOptions.tcpPort = options.tcpPort;
     if (options.trace !== undefined) bindOptions.trace = options.trace;
+    if (options.limits !== undefined) bindOptions.limits = options.limits;
     const transport = await SipTransport.bind(bindOptions);
     return new SipStack(options.actor, transport, options);
   }

@@ -10,6 +10,7 @@ import { createServer, connect, isIPv6 } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { harnessError, HarnessFailure, printable } from '../core/diagnostic.ts';
 import type { Diagnostic, HarnessError } from '../core/diagnostic.ts';
+import type { Limits } from '../core/limits.ts';
 import { stamp } from '../core/trace.ts';
 import type { ConnectionState, ConnectionTraceEvent, Endpoint, MessageTraceEvent, TraceSink, TransportKind } from '../core/trace.ts';
 import { SipStreamFramer } from './framer.ts';
@@ -47,7 +48,11 @@ export interface SipTransportOptions {
   trace?: TraceSink;
   /** Give up connecting after this long (default 5000 ms). */
   connectTimeoutMs?: number;
+  /** sipMessageBytes and sipHeaderLineBytes for framing and parsing what arrives (default DEFAULT_LIMITS). */
+  limits?: SipLimits;
 }
+
+export type SipLimits = Partial<Pick<Limits, 'sipMessageBytes' | 'sipHeaderLineBytes'>>;
 
 export interface SipTransportEvents {
   message: [message: InboundMessage];
@@ -102,6 +107,7 @@ export class SipTransport {
   private readonly actor: string | undefined;
   private readonly trace: TraceSink;
   private readonly connectTimeoutMs: number;
+  private readonly limits: SipLimits;
   private closed = false;
   // Composed, not inherited: a static `bind` on an EventEmitter subclass would shadow Function.bind.
   private readonly events = new EventEmitter();
@@ -110,6 +116,7 @@ export class SipTransport {
     this.actor = options.actor;
     this.trace = options.trace ?? (() => {});
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
+    this.limits = options.limits ?? {};
   }
 
   /** Binds the requested sockets; rejects (HarnessFailure) only when a bind fails. */
@@ -284,7 +291,7 @@ export class SipTransport {
     const connection: TcpConnection = {
       id: `tcp-${nextConnection++}`,
       socket,
-      framer: new SipStreamFramer(),
+      framer: new SipStreamFramer({ limits: this.limits }),
       local: { address: socket.localAddress ?? '', port: socket.localPort ?? 0 },
       remote: { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
       open: true,
@@ -323,7 +330,7 @@ export class SipTransport {
   }
 
   private receive(raw: Buffer, framing: Diagnostic[], transport: TransportKind, local: Endpoint, remote: Endpoint, connectionId?: string): void {
-    const result = parseSipMessage(raw, { stream: transport === 'tcp' });
+    const result = parseSipMessage(raw, { stream: transport === 'tcp', limits: this.limits });
     const parsed: ParsedSip = framing.length === 0 ? result : { ...result, diagnostics: [...framing, ...result.diagnostics] };
     this.messageEvent('in', raw, parsed.diagnostics, transport, local, remote, connectionId, parsed);
     if (parsed.message === null) {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SipStreamFramer, MAX_HEADER_SECTION, type FramedSip } from '../../harness/sip/framer.ts';
+import { SipStreamFramer, type FramedSip } from '../../harness/sip/framer.ts';
 import { headerValue, headerValues, setHeader, type SipMessage } from '../../harness/sip/message.ts';
 import { parseSipMessage } from '../../harness/sip/parser.ts';
 import { serializeSipMessage } from '../../harness/sip/serializer.ts';
@@ -252,11 +252,47 @@ describe('sip stream framer (RFC 3261 §18.3)', () => {
     expect(framer.pending().length).to.equal(0);
   });
 
-  it(`bounds the header section at ${MAX_HEADER_SECTION} octets`, () => {
+  it('a header line over sipHeaderLineBytes ends framing at once (SIP_HEADER_LINE_TOO_LONG), without waiting for its end', () => {
+    const framer = new SipStreamFramer({ limits: { sipHeaderLineBytes: 1000 } });
+    expect(framer.push(Buffer.from('INVITE sip:a@b SIP/2.0\r\nX: '))).to.deep.equal([]);
+    const frames = framer.push(Buffer.alloc(2000, 0x79));
+    expect(frames.map((f) => `${f.diagnostics[0]!.code} ${f.diagnostics[0]!.clause}`)).to.deep.equal(['SIP_HEADER_LINE_TOO_LONG RFC 3261 §7.3']);
+    expect(framer.push(bye)).to.deep.equal([]);
+    expect(framer.pending().length).to.equal(0);
+  });
+
+  it('a Content-Length beyond sipMessageBytes is refused before any body octet arrives (SIP_MESSAGE_TOO_LARGE)', () => {
+    const framer = new SipStreamFramer({ limits: { sipMessageBytes: 10_000 } });
+    const head = Buffer.from('MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 9999999999\r\n\r\n');
+    const frames = framer.push(head);
+    expect(frames.map((f) => `${f.diagnostics[0]!.code} ${f.diagnostics[0]!.clause}`)).to.deep.equal(['SIP_MESSAGE_TOO_LARGE RFC 3261 §21.5.14']);
+    expect(frames[0]!.raw.equals(head)).to.equal(true);
+  });
+
+  it('a header section that never ends is refused at sipMessageBytes', () => {
+    const framer = new SipStreamFramer({ limits: { sipMessageBytes: 5000 } });
+    const lines = Buffer.from('X-Pad: '.padEnd(99, 'p') + '\r\n');
+    let frames: FramedSip[] = framer.push(Buffer.from('INVITE sip:a@b SIP/2.0\r\n'));
+    for (let i = 0; i < 100 && frames.length === 0; i++) frames = framer.push(lines);
+    expect(frames.map((f) => f.diagnostics[0]!.code)).to.deep.equal(['SIP_MESSAGE_TOO_LARGE']);
+  });
+
+  it('a body arriving one octet at a time is framed once, with the header section scanned once', () => {
     const framer = new SipStreamFramer();
-    const huge = Buffer.from(`INVITE sip:a@b SIP/2.0\r\nX: ${'y'.repeat(MAX_HEADER_SECTION)}\r\n`);
-    const frames = framer.push(huge);
-    expect(frames.map((f) => f.diagnostics[0]!.code)).to.deep.equal(['SIP_STREAM_GARBAGE']);
+    const frames: FramedSip[] = [];
+    for (let i = 0; i < invite.length; i++) frames.push(...framer.push(invite.subarray(i, i + 1)));
+    expect(rawOf(frames)).to.deep.equal([invite]);
+  });
+
+  it('the parser refuses a message over sipMessageBytes and leaves out a field over sipHeaderLineBytes, folds included', () => {
+    const big = parseSipMessage(invite, { limits: { sipMessageBytes: 100 } });
+    expect(big.message).to.equal(null);
+    expect(codes(big.diagnostics)).to.deep.equal(['SIP_MESSAGE_TOO_LARGE']);
+    const long = 'x'.repeat(300);
+    const raw = Buffer.from(`OPTIONS sip:a@b SIP/2.0\r\nX-Long: ${long}\r\n more\r\nX-Folded: a\r\n ${long}\r\n b\r\nX-Ok: 1\r\n\r\n`);
+    const parsed = parseSipMessage(raw, { limits: { sipHeaderLineBytes: 200 } });
+    expect(parsed.diagnostics.filter((d) => d.code === 'SIP_HEADER_LINE_TOO_LONG').map((d) => d.offset)).to.deep.equal([raw.indexOf('X-Long'), raw.indexOf('X-Folded')]);
+    expect(parsed.message!.headers.map((h) => h.name)).to.deep.equal(['X-Ok']);
   });
 });
 
