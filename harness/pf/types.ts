@@ -250,6 +250,8 @@ export interface PfEventLog {
   waitFor(predicate: (e: PfEvent) => boolean, options: { within: number; since?: number }): Promise<PfEvent | null>;
   /** Waits the WHOLE window; returns the first matching event (a violation) or null. For "must not happen" checks. */
   expectNone(predicate: (e: PfEvent) => boolean, options: { within: number; since?: number }): Promise<PfEvent | null>;
+  /** Every event as it is appended (load mode, benches); returns the unsubscribe function. */
+  onEvent(listener: (e: PfEvent) => void): () => void;
 }
 
 export interface NotifyOptions {

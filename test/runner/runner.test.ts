@@ -18,6 +18,7 @@ function fakePf(onClose: () => void, register = true): ParticipatingFunctionApi 
     since: () => [],
     waitFor: async () => null,
     expectNone: async () => null,
+    onEvent: () => () => {},
   };
   return {
     registrar: { transport: 'tcp', address: '127.0.0.1', port: 5060 },
