@@ -12,7 +12,7 @@ const T0 = Date.parse('2026-01-02T03:04:05.000Z');
 
 function common(local: Endpoint, remote: Endpoint, connectionId: string, protocol: 'sip' | 'msrp') {
   seq++;
-  return { seq, monotonicMs: seq * 0.3, wallClock: new Date(T0 + Math.floor(seq * 0.3)).toISOString(), protocol, transport: 'tcp' as const, local, remote, connectionId, actor: 'pf' };
+  return { seq, monotonicMs: seq * 0.3, wallClockMs: T0 + Math.floor(seq * 0.3), protocol, transport: 'tcp' as const, local, remote, connectionId, actor: 'pf' };
 }
 
 function message(local: Endpoint, remote: Endpoint, id: string, protocol: 'sip' | 'msrp', direction: 'in' | 'out', size: number): MessageTraceEvent {

@@ -30,4 +30,17 @@ describe('core', () => {
     expect(newBranch()).to.match(/^z9hG4bK[0-9a-f]{16}$/);
     expect(randomToken()).to.match(/^[0-9a-f]{16}$/);
   });
+
+  it('pooled tokens have the asked length and never repeat, across pool refills too', () => {
+    const seen = new Set<string>();
+    // 3,000 × 8 bytes crosses the 4 KiB pool several times; odd sizes straddle a refill.
+    for (let i = 0; i < 3000; i++) {
+      const bytes = i % 7 === 0 ? 13 : 8;
+      const token = randomToken(bytes);
+      expect(token).to.have.length(2 * bytes);
+      expect(seen.has(token), `repeat after ${i}`).to.equal(false);
+      seen.add(token);
+    }
+    expect(randomToken(5000)).to.match(/^[0-9a-f]{10000}$/);
+  });
 });

@@ -15,7 +15,7 @@ import { systemClock, type Clock, type TimerHandle } from '../core/clock.ts';
 import { harnessError, type Diagnostic, type HarnessError } from '../core/diagnostic.ts';
 import { randomToken } from '../core/ids.ts';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
-import { stamp, type ConnectionState, type ConnectionTraceEvent, type Direction, type Endpoint, type MessageTraceEvent, type TraceSink } from '../core/trace.ts';
+import { discardTrace, isDiscarding, stamp, type ConnectionState, type ConnectionTraceEvent, type Direction, type Endpoint, type MessageTraceEvent, type TraceSink } from '../core/trace.ts';
 import { chunkMessage } from './chunker.ts';
 import {
   failureReportOf,
@@ -168,7 +168,7 @@ export class MsrpSession {
     this.remotePath = options.remotePath;
     this.role = options.role;
     this.actor = options.actor;
-    this.trace = options.trace ?? (() => {});
+    this.trace = options.trace ?? discardTrace;
     this.clock = options.clock ?? systemClock;
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 30000;
     this.chunkSize = options.chunkSize ?? 2048;
@@ -386,7 +386,7 @@ export class MsrpSession {
         by === 'local'
           ? 'closed locally'
           : `${reset ? 'peer reset the connection' : 'peer closed the connection'}${partial ? ` mid-chunk (${partial.length} bytes of an unfinished frame)` : ''}`;
-      const fields: Omit<ConnectionTraceEvent, 'seq' | 'monotonicMs' | 'wallClock'> = {
+      const fields: Omit<ConnectionTraceEvent, 'seq' | 'monotonicMs' | 'wallClockMs'> = {
         kind: 'connection',
         protocol: 'msrp',
         transport: 'tcp',
@@ -589,7 +589,8 @@ export class MsrpSession {
   }
 
   private traceMessage(connection: Connection, direction: Direction, bytes: Buffer, frame: MsrpFrame | undefined, diagnostics: Diagnostic[]): void {
-    const fields: Omit<MessageTraceEvent, 'seq' | 'monotonicMs' | 'wallClock'> = {
+    if (isDiscarding(this.trace)) return;
+    const fields: Omit<MessageTraceEvent, 'seq' | 'monotonicMs' | 'wallClockMs'> = {
       kind: 'message',
       protocol: 'msrp',
       transport: 'tcp',
@@ -607,7 +608,7 @@ export class MsrpSession {
   }
 
   private traceConnection(state: ConnectionState, reason: string, local: Endpoint, remote: Endpoint, connectionId?: string, bytes?: Buffer): void {
-    const fields: Omit<ConnectionTraceEvent, 'seq' | 'monotonicMs' | 'wallClock'> = {
+    const fields: Omit<ConnectionTraceEvent, 'seq' | 'monotonicMs' | 'wallClockMs'> = {
       kind: 'connection',
       protocol: 'msrp',
       transport: 'tcp',

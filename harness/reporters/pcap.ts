@@ -362,7 +362,7 @@ class Timeline {
   private lastUs = 0;
 
   at(e: TraceEvent): number {
-    const wallUs = Date.parse(e.wallClock) * 1000;
+    const wallUs = e.wallClockMs * 1000;
     if (!Number.isFinite(wallUs)) return this.lastUs;
     const mono = Number.isFinite(e.monotonicMs) ? e.monotonicMs : null;
     let us = wallUs;

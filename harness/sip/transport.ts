@@ -353,7 +353,7 @@ export class SipTransport {
   ): void {
     // Outbound bytes are parsed too, so deliberately odd messages carry their diagnostics in the trace.
     const parsed = parsedIn ?? parseSipMessage(bytes, { stream: transport === 'tcp' });
-    const fields: Omit<MessageTraceEvent, 'seq' | 'monotonicMs' | 'wallClock'> = {
+    const fields: Omit<MessageTraceEvent, 'seq' | 'monotonicMs' | 'wallClockMs'> = {
       kind: 'message',
       protocol: 'sip',
       transport,

@@ -23,9 +23,9 @@ import { CATALOGUE } from '../../scenarios/index.ts';
 const T0 = Date.parse('2026-01-02T03:04:05.000Z');
 let seq = 0;
 
-function at(ms: number): { seq: number; monotonicMs: number; wallClock: string } {
+function at(ms: number): { seq: number; monotonicMs: number; wallClockMs: number } {
   seq++;
-  return { seq, monotonicMs: 1000 + ms, wallClock: new Date(T0 + Math.floor(ms)).toISOString() };
+  return { seq, monotonicMs: 1000 + ms, wallClockMs: T0 + Math.floor(ms) };
 }
 
 interface Where {
