@@ -199,6 +199,10 @@ function parseParams(text: string, from: number): { params: CpimParam[]; rest: n
   return { params, rest: i };
 }
 
+function noteBareLf(line: Line, diagnostics: Diagnostic[]): void {
+  if (line.bareLf) diagnostics.push(diagnostic('CPIM_BARE_LF', 'header line ends in LF without CR', 'RFC 3862 §3.6', { offset: line.end, bytes: '\n' }));
+}
+
 export interface CpimParseOptions {
   /** cpimHeaderBytes: longer header lines (CPIM or MIME) are reported and not interpreted. */
   limits?: Partial<Pick<Limits, 'cpimHeaderBytes'>>;
@@ -223,13 +227,14 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   const namespaces = new Map<string, string>([['', CPIM_NS]]);
   const seenPrefixesLater: string[] = [];
 
-  const noteBareLf = (line: Line) => {
-    if (line.bareLf) diagnostics.push(diagnostic('CPIM_BARE_LF', 'header line ends in LF without CR', 'RFC 3862 §3.6', { offset: line.end, bytes: '\n' }));
-  };
+  let fromSeen = false;
+  let toSeen = false;
+  let dateTimeSeen = false;
+  let usesImdn = false;
 
   const cpimBlock = readBlock(body, 0);
   for (const line of cpimBlock.lines) {
-    noteBareLf(line);
+    noteBareLf(line, diagnostics);
     if (line.end === line.start || tooLong(line)) continue;
     const raw = body.subarray(line.start, line.end);
     const text = raw.toString('utf8');
@@ -254,21 +259,22 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
       seenPrefixesLater.push(prefix);
       diagnostics.push(diagnostic('CPIM_UNDECLARED_PREFIX', `prefix "${prefix}" is used before any NS header declares it`, 'RFC 3862 §3.4', { offset: line.start, bytes: raw }));
     }
-    const header: CpimHeader = {
-      name,
-      value,
-      params,
-      raw,
-      offset: line.start,
-      ...(prefix === undefined ? {} : { prefix }),
-      ...(namespace === undefined ? {} : { namespace }),
-    };
+    const header: { -readonly [K in keyof CpimHeader]: CpimHeader[K] } = { name, value, params, raw, offset: line.start };
+    if (prefix !== undefined) header.prefix = prefix;
+    if (namespace !== undefined) header.namespace = namespace;
     headers.push(header);
+    const lowerName = name.toLowerCase();
+    if (namespace === IMDN_HEADERS_NS) usesImdn = true;
+    else if (namespace === CPIM_NS) {
+      if (lowerName === 'from') fromSeen = true;
+      else if (lowerName === 'to') toSeen = true;
+      else if (lowerName === 'datetime') dateTimeSeen = true;
+    }
     if (namespace === CPIM_NS && name === 'NS') {
       const ns = parseNsValue(value);
       if (ns) namespaces.set(ns.prefix, ns.uri);
     }
-    if (namespace === CPIM_NS && name.toLowerCase() === 'content-disposition') {
+    if (namespace === CPIM_NS && lowerName === 'content-disposition') {
       diagnostics.push(
         diagnostic('CPIM_DISPOSITION_IN_CPIM_HEADERS', 'Content-Disposition belongs to the MIME headers of the content, not the CPIM header block', 'RFC 3862 §2.4', {
           severity: 'warning',
@@ -277,7 +283,7 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
         }),
       );
     }
-    const rule = namespace === undefined ? undefined : RULES.get(`${namespace} ${name.toLowerCase()}`);
+    const rule = namespace === undefined ? undefined : RULES.get(`${namespace} ${lowerName}`);
     if (rule) {
       if (rule.name !== name) {
         diagnostics.push(diagnostic('CPIM_HEADER_NAME_CASE', `header name written "${name}", defined as "${rule.name}"`, rule.clause, { severity: 'warning', offset: line.start, bytes: raw }));
@@ -295,15 +301,15 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
     }
   }
 
-  const missing = (name: string, clause: string, severity: 'error' | 'warning', why: string) => {
-    if (!headers.some((h) => h.namespace === CPIM_NS && h.name.toLowerCase() === name.toLowerCase())) {
-      diagnostics.push(diagnostic('CPIM_MISSING_HEADER', `no ${name} header: ${why}`, clause, { severity }));
-    }
-  };
-  missing('From', 'RFC 3862 §4.1', 'error', 'the sender is mandatory');
-  missing('To', 'RFC 3862 §4.2', 'error', 'at least one recipient is mandatory');
-  const usesImdn = headers.some((h) => h.namespace === IMDN_HEADERS_NS);
-  missing('DateTime', usesImdn ? 'RFC 5438 §6.3' : 'RFC 3862 §4.4', usesImdn ? 'error' : 'warning', usesImdn ? 'a message carrying imdn.* headers must carry DateTime' : 'recommended');
+  if (!fromSeen) diagnostics.push(diagnostic('CPIM_MISSING_HEADER', 'no From header: the sender is mandatory', 'RFC 3862 §4.1', { severity: 'error' }));
+  if (!toSeen) diagnostics.push(diagnostic('CPIM_MISSING_HEADER', 'no To header: at least one recipient is mandatory', 'RFC 3862 §4.2', { severity: 'error' }));
+  if (!dateTimeSeen) {
+    diagnostics.push(
+      usesImdn
+        ? diagnostic('CPIM_MISSING_HEADER', 'no DateTime header: a message carrying imdn.* headers must carry DateTime', 'RFC 5438 §6.3', { severity: 'error' })
+        : diagnostic('CPIM_MISSING_HEADER', 'no DateTime header: recommended', 'RFC 3862 §4.4', { severity: 'warning' }),
+    );
+  }
 
   if (!cpimBlock.terminated) {
     diagnostics.push(diagnostic('CPIM_NO_HEADER_END', 'the CPIM header block is not ended by an empty line', 'RFC 3862 §2', { offset: body.length, bytes: body.subarray(Math.max(0, body.length - 40)) }));
@@ -313,7 +319,7 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   const mimeBlock = readBlock(body, cpimBlock.next);
   const mimeHeaders: MimeHeader[] = [];
   for (const line of mimeBlock.lines) {
-    noteBareLf(line);
+    noteBareLf(line, diagnostics);
     if (line.end === line.start || tooLong(line)) continue;
     const raw = body.subarray(line.start, line.end);
     const text = raw.toString('utf8');
@@ -333,14 +339,19 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   if (!mimeBlock.terminated) {
     diagnostics.push(diagnostic('CPIM_NO_HEADER_END', 'the MIME header block is not ended by an empty line', 'RFC 3862 §2', { offset: body.length, bytes: body.subarray(Math.max(0, body.length - 40)) }));
   }
-  const mimeValue = (name: string) => mimeHeaders.find((h) => h.name.toLowerCase() === name)?.value;
-  const contentType = mimeValue('content-type');
-  const contentDisposition = mimeValue('content-disposition');
+  let contentType: string | undefined;
+  let contentDisposition: string | undefined;
+  let contentLength: string | undefined;
+  for (const h of mimeHeaders) {
+    const lower = h.name.toLowerCase();
+    if (lower === 'content-type') contentType ??= h.value;
+    else if (lower === 'content-disposition') contentDisposition ??= h.value;
+    else if (lower === 'content-length') contentLength ??= h.value;
+  }
   const content = mimeBlock.terminated ? body.subarray(mimeBlock.next) : Buffer.alloc(0);
   if (contentType === undefined) {
     diagnostics.push(diagnostic('CPIM_MISSING_CONTENT_TYPE', 'the encapsulated MIME headers carry no Content-Type', 'RFC 3862 §2.4', { offset: cpimBlock.next }));
   }
-  const contentLength = mimeValue('content-length');
   if (contentLength !== undefined && (!/^\d+$/.test(contentLength) || Number(contentLength) !== content.length)) {
     diagnostics.push(
       diagnostic('CPIM_CONTENT_LENGTH_MISMATCH', `Content-Length says ${contentLength} octets, content has ${content.length}`, 'RFC 3862 §2.4', {
@@ -349,28 +360,36 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
       }),
     );
   }
-  const mime = {
-    headers: mimeHeaders,
-    ...(contentType === undefined ? {} : { contentType }),
-    ...(contentDisposition === undefined ? {} : { contentDisposition }),
-  };
+  const mime: { headers: MimeHeader[]; contentType?: string; contentDisposition?: string } = { headers: mimeHeaders };
+  if (contentType !== undefined) mime.contentType = contentType;
+  if (contentDisposition !== undefined) mime.contentDisposition = contentDisposition;
   return { headers, namespaces, mime, content, contentOffset: mimeBlock.terminated ? mimeBlock.next : body.length, diagnostics };
+}
+
+/** Case-insensitive name match; the exact spelling is tried first (it is almost always that). */
+function named(h: CpimHeader, namespace: string, name: string, lower: string): boolean {
+  return h.namespace === namespace && (h.name === name || (h.name.length === name.length && h.name.toLowerCase() === lower));
 }
 
 /** First header of the RFC 3862 default namespace named `name` (case-insensitive). */
 export function cpimHeader(parsed: ParsedCpim, name: string): CpimHeader | undefined {
-  return cpimHeaders(parsed, name)[0];
+  const lower = name.toLowerCase();
+  for (const h of parsed.headers) if (named(h, CPIM_NS, name, lower)) return h;
+  return undefined;
 }
 
 export function cpimHeaders(parsed: ParsedCpim, name: string): CpimHeader[] {
   const lower = name.toLowerCase();
-  return parsed.headers.filter((h) => h.namespace === CPIM_NS && h.name.toLowerCase() === lower);
+  const found: CpimHeader[] = [];
+  for (const h of parsed.headers) if (named(h, CPIM_NS, name, lower)) found.push(h);
+  return found;
 }
 
 /** Header of the IMDN namespace, whatever prefix the sender bound it to (`imdn.Message-ID`, `x.Message-ID`). */
 export function imdnHeader(parsed: ParsedCpim, name: string): CpimHeader | undefined {
   const lower = name.toLowerCase();
-  return parsed.headers.find((h) => h.namespace === IMDN_HEADERS_NS && h.name.toLowerCase() === lower);
+  for (const h of parsed.headers) if (named(h, IMDN_HEADERS_NS, name, lower)) return h;
+  return undefined;
 }
 
 /** Disposition types requested by `imdn.Disposition-Notification` (lower case), empty when absent. */
@@ -412,11 +431,15 @@ export function buildCpim(options: CpimBuildOptions): Buffer {
   for (const ns of options.ns ?? []) lines.push(`NS: ${ns.prefix === '' ? '' : `${ns.prefix} `}<${ns.uri}>`);
   for (const h of options.headers ?? []) lines.push(`${h.name}: ${h.value}`);
   if (dateTime !== undefined && options.dateTimeLast) lines.push(`DateTime: ${dateTime}`);
-  const content = typeof options.content === 'string' ? Buffer.from(options.content, 'utf8') : options.content;
+  const text = typeof options.content === 'string' ? options.content : undefined;
+  const contentOctets = text === undefined ? (options.content as Buffer).length : Buffer.byteLength(text, 'utf8');
   const mime = [`Content-Type: ${options.contentType}`];
   if (options.contentDisposition !== undefined) mime.push(`Content-Disposition: ${options.contentDisposition}`);
-  if (options.contentLength ?? true) mime.push(`Content-Length: ${content.length}`);
-  return Buffer.concat([Buffer.from(lines.join(eol) + eol + eol + mime.join(eol) + eol + eol, 'utf8'), content]);
+  if (options.contentLength ?? true) mime.push(`Content-Length: ${contentOctets}`);
+  const head = lines.join(eol) + eol + eol + mime.join(eol) + eol + eol;
+  // Text content goes into the same encode: one Buffer, no concatenation.
+  if (text !== undefined) return Buffer.from(head + text, 'utf8');
+  return Buffer.concat([Buffer.from(head, 'utf8'), options.content as Buffer]);
 }
 
 export type DispositionType = 'positive-delivery' | 'negative-delivery' | 'display' | 'processing';

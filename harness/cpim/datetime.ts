@@ -2,8 +2,6 @@
  * RFC 3339 §5.6 date-time, as CPIM DateTime (RFC 3862 §4.4) and the IMDN <datetime> element carry it.
  * Values are compared as instants: `2024-05-06T11:15:03+02:00` equals `2024-05-06T09:15:03.000Z`.
  */
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
 export interface Instant {
   /** Microseconds since the epoch (fraction beyond microseconds is dropped). */
   readonly epochMicros: number;
@@ -18,29 +16,66 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && leap ? 29 : DAYS[month - 1]!;
 }
 
-/** Parses an RFC 3339 date-time; undefined when it is not one (wrong shape or out-of-range field). */
+function digit(text: string, at: number): number {
+  const c = text.charCodeAt(at) - 0x30;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** Two-digit number at `at`, or -1. */
+function two(text: string, at: number): number {
+  const a = digit(text, at);
+  const b = digit(text, at + 1);
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
+/**
+ * Parses an RFC 3339 date-time; undefined when it is not one (wrong shape or out-of-range field).
+ * A scanner over the fixed layout `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`: the notification
+ * check reads several of these per message.
+ */
 export function parseRfc3339(text: string): Instant | undefined {
-  const m = DATE_TIME.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const n = text.length;
+  if (n < 20) return undefined;
+  const y1 = two(text, 0);
+  const y2 = two(text, 2);
+  const month = two(text, 5);
+  const day = two(text, 8);
+  const hour = two(text, 11);
+  const minute = two(text, 14);
+  const second = two(text, 17);
+  if (y1 < 0 || y2 < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return undefined;
+  const t = text.charCodeAt(10);
+  if (text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d || (t !== 0x54 && t !== 0x74) || text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a) return undefined;
+  let i = 19;
+  let fraction = 0;
+  if (text.charCodeAt(i) === 0x2e) {
+    let j = i + 1;
+    while (j < n && digit(text, j) >= 0) j++;
+    if (j === i + 1) return undefined;
+    fraction = Number(`0${text.slice(i, j)}`);
+    i = j;
+  }
+  const year = y1 * 100 + y2;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   // RFC 3339 allows second 60 (leap second); minute offsets up to 59.
   if (hour > 23 || minute > 59 || second > 60) return undefined;
   let offsetMinutes = 0;
-  const zone = m[8]!;
-  if (zone !== 'Z' && zone !== 'z') {
-    const oh = Number(zone.slice(1, 3));
-    const om = Number(zone.slice(4, 6));
-    if (oh > 23 || om > 59) return undefined;
-    offsetMinutes = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
-  }
-  const fraction = m[7] ? Number(`0${m[7]}`) : 0;
+  const zone = text.charCodeAt(i);
+  if (zone === 0x5a || zone === 0x7a) {
+    if (i + 1 !== n) return undefined;
+  } else if (zone === 0x2b || zone === 0x2d) {
+    const oh = two(text, i + 1);
+    const om = two(text, i + 4);
+    if (i + 6 !== n || oh < 0 || om < 0 || text.charCodeAt(i + 3) !== 0x3a || oh > 23 || om > 59) return undefined;
+    offsetMinutes = (zone === 0x2d ? -1 : 1) * (oh * 60 + om);
+  } else return undefined;
   const epochMs = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
   return { epochMicros: epochMs * 1000 + Math.floor(fraction * 1e6 + 1e-6), text };
 }
 
 /** True when both parse and denote the same instant. */
 export function sameInstant(a: string, b: string): boolean {
+  if (a === b) return parseRfc3339(a) !== undefined;
   const x = parseRfc3339(a);
   const y = parseRfc3339(b);
   return x !== undefined && y !== undefined && x.epochMicros === y.epochMicros;

@@ -84,7 +84,8 @@ export function checkNotification(original: OriginalMessage, notification: Recei
 
   // CPIM NS: any prefix, bound before use [I].
   const imdnPrefixUsed = cpim.headers.some((h) => h.prefix !== undefined && h.namespace === undefined);
-  const declared = [...cpim.namespaces.values()].includes(IMDN_HEADERS_NS);
+  let declared = false;
+  for (const uri of cpim.namespaces.values()) if (uri === IMDN_HEADERS_NS) declared = true;
   if (!declared || imdnPrefixUsed) {
     add({
       rule: 'imdn-envelope.ns',

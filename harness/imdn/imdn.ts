@@ -5,6 +5,7 @@
  * original-recipient-uri (+ subject), then one notification element with one allowed status.
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
+import { DEFAULT_LIMITS } from '../core/limits.ts';
 import { buildCpim, IMDN_HEADERS_NS } from '../cpim/cpim.ts';
 import { parseRfc3339 } from '../cpim/datetime.ts';
 import { childrenIn, escapeXml, parseXmlSafely, type SafeXmlOptions, type XmlElement } from '../xml/safe-xml.ts';
@@ -108,6 +109,56 @@ function elementBytes(element: XmlElement): Buffer {
 
 /** Parses and validates an IMDN document. Never throws. `options.limits`: the XML limits (size, attribute, depth). */
 export function parseImdnXml(xml: Buffer | string, options: SafeXmlOptions = {}): ParsedImdn {
+  return (withinStandardLimits(xml, options) ? parseStandardImdn(xml) : undefined) ?? parseImdnTree(xml, options);
+}
+
+/** The fast path only takes documents the full parser's limits would let through (depth 4, xmlns 28 octets). */
+function withinStandardLimits(xml: Buffer | string, options: SafeXmlOptions): boolean {
+  const limits = options.limits;
+  if (limits === undefined) return xml.length <= DEFAULT_LIMITS.xmlDocumentBytes;
+  const size = typeof xml === 'string' ? Buffer.byteLength(xml, 'utf8') : xml.length;
+  return size <= (limits.xmlDocumentBytes ?? DEFAULT_LIMITS.xmlDocumentBytes) && (limits.xmlDepth ?? DEFAULT_LIMITS.xmlDepth) >= 4 && (limits.xmlAttributeBytes ?? DEFAULT_LIMITS.xmlAttributeBytes) >= IMDN_XML_NS.length;
+}
+
+// The standard shape of RFC 5438 §9 as clients send it (PROTOCOLS §2.9/§2.10): optional XML
+// declaration, default namespace, message-id, datetime, optional recipient pair, one notification
+// with one empty status value. Text is printable ASCII without markup characters or spaces, so no
+// entity, whitespace rule or encoding question can arise; anything else goes to the full parser.
+const WS = '[ \\t\\r\\n]*';
+const TEXT = '([\\x21-\\x25\\x27-\\x3b\\x3d\\x3f-\\x7e]+)';
+const STANDARD_IMDN = new RegExp(
+  '^(?:<\\?xml version="1\\.0"(?: encoding="(?:UTF|utf)-8")?\\?>)?' +
+    `${WS}<imdn xmlns="urn:ietf:params:xml:ns:imdn">` +
+    `${WS}<message-id>${TEXT}</message-id>` +
+    `${WS}<datetime>${TEXT}</datetime>` +
+    `${WS}(?:<recipient-uri>${TEXT}</recipient-uri>${WS}<original-recipient-uri>${TEXT}</original-recipient-uri>${WS})?` +
+    `<(delivery|display|processing)-notification>${WS}<status>${WS}<([a-z]+)/>${WS}</status>${WS}</\\5-notification>` +
+    `${WS}</imdn>${WS}$`,
+);
+
+/**
+ * The strict fast path: the result the full parser gives for a document of the standard shape
+ * with valid values (no diagnostics), or undefined so the full parser decides.
+ */
+export function parseStandardImdn(xml: Buffer | string): ParsedImdn | undefined {
+  // latin1 maps each byte to one char: a non-ASCII byte can never match TEXT, so it falls back.
+  const m = STANDARD_IMDN.exec(typeof xml === 'string' ? xml : xml.toString('latin1'));
+  if (m === null) return undefined;
+  const kind = m[5] as ImdnKind;
+  const status = m[6]!;
+  if (!IMDN_STATUSES[kind].includes(status) || !parseRfc3339(m[2]!)) return undefined;
+  const result: ParsedImdn = { diagnostics: [], messageId: m[1]!, datetime: m[2]! };
+  if (m[3] !== undefined) {
+    result.recipientUri = m[3];
+    result.originalRecipientUri = m[4]!;
+  }
+  result.kind = kind;
+  result.status = status;
+  return result;
+}
+
+/** The full parser: safe XML tree, then every RFC 5438 schema rule with its diagnostic. */
+export function parseImdnTree(xml: Buffer | string, options: SafeXmlOptions = {}): ParsedImdn {
   const { root, diagnostics } = parseXmlSafely(xml, CLAUSE, options);
   const result: ParsedImdn = { diagnostics };
   if (!root) return result;

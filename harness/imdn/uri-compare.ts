@@ -13,11 +13,16 @@ export function addrSpec(value: string): string {
 
 /** True when `a` and `b` name the same resource under the rules of their scheme. */
 export function urisEquivalent(a: string, b: string): boolean {
-  return sipUrisEqual(addrSpec(a), addrSpec(b));
+  const x = addrSpec(a);
+  const y = addrSpec(b);
+  // The comparison is reflexive for URIs and for unparsable text alike: equal text needs no parse.
+  return x === y || sipUrisEqual(x, y);
 }
 
 /** The anonymous identity of RFC 3323 §4.1.1.3 (`sip:anonymous@anonymous.invalid`). */
 export function isAnonymousUri(value: string): boolean {
+  // User and host must both say "anonymous": most values do not contain it at all.
+  if (!/anonymous/i.test(value)) return false;
   const parsed = parseSipUri(addrSpec(value));
   return parsed.ok && parsed.value.user?.toLowerCase() === 'anonymous' && parsed.value.host.toLowerCase() === 'anonymous.invalid';
 }

@@ -202,5 +202,40 @@ describe('CPIM (RFC 3862)', () => {
       expect(parseRfc3339('2024-05-06 09:15:03Z')).to.equal(undefined);
       expect(parseRfc3339('2024-05-06T24:00:00Z')).to.equal(undefined);
     });
+    it('the scanner agrees with the RFC 3339 §5.6 grammar on every one-character edit of valid values', () => {
+      // The grammar as a regular expression, with the range checks the scanner also applies.
+      const grammar = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+      const reference = (text: string): number | undefined => {
+        const m = grammar.exec(text);
+        if (!m) return undefined;
+        const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+        const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+        const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+        if (mo < 1 || mo > 12 || d < 1 || d > days! || h > 23 || mi > 59 || s > 60) return undefined;
+        let offset = 0;
+        if (m[8] !== 'Z' && m[8] !== 'z') {
+          const oh = Number(m[8]!.slice(1, 3));
+          const om = Number(m[8]!.slice(4, 6));
+          if (oh > 23 || om > 59) return undefined;
+          offset = (m[8]![0] === '-' ? -1 : 1) * (oh * 60 + om);
+        }
+        const fraction = m[7] ? Number(`0${m[7]}`) : 0;
+        return (Date.UTC(y, mo - 1, d, h, mi, s) - offset * 60_000) * 1000 + Math.floor(fraction * 1e6 + 1e-6);
+      };
+      const seeds = ['2024-05-06T09:15:03.000Z', '2024-05-06t11:15:03+02:00', '2024-02-29T23:59:60.123456789-11:30', '1999-12-31T00:00:00z'];
+      const edits = ['', '0', '9', '-', ':', '.', 'T', 'Z', '+', ' ', 'x', '1'];
+      let compared = 0;
+      for (const seed of seeds) {
+        for (let i = 0; i <= seed.length; i++) {
+          for (const e of edits) {
+            for (const text of [seed.slice(0, i) + e + seed.slice(i + 1), seed.slice(0, i) + e + seed.slice(i)]) {
+              expect(parseRfc3339(text)?.epochMicros, text).to.equal(reference(text));
+              compared++;
+            }
+          }
+        }
+      }
+      expect(compared).to.be.greaterThan(2000);
+    });
   });
 });
