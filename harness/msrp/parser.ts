@@ -139,7 +139,7 @@ export class MsrpStreamParser {
       return;
     }
     const used = this.len - this.start;
-    const next = Buffer.allocUnsafe(Math.max(2 * (used + chunk.length), 65536));
+    const next = Buffer.allocUnsafe(Math.max(this.expectedBytes(used + chunk.length), 2 * (used + chunk.length), 65536));
     this.store.copy(next, 0, this.start, this.len);
     chunk.copy(next, used);
     this.store = next;
@@ -147,6 +147,17 @@ export class MsrpStreamParser {
     this.start = 0;
     // Head offsets are relative to `start`, so a pending head survives the move unchanged.
     this.len = used + chunk.length;
+  }
+
+  /**
+   * Bytes the pending frame will need when its Byte-Range says how long the body is (bounded by
+   * the body limit): growing to that at once copies each read once, instead of re-copying the
+   * whole store at every doubling while a large body arrives in 64 KiB reads.
+   */
+  private expectedBytes(atLeast: number): number {
+    const head = this.head;
+    if (head === null || head.declaredLength === undefined || head.declaredLength > this.maxBodyBytes) return atLeast;
+    return head.bodyStart + head.declaredLength + 2 + MAX_ENDLINE_TAIL;
   }
 
   private emit(out: ParsedMsrpFrame[], frame: MsrpFrame | null, length: number, diagnostics: Diagnostic[]): void {

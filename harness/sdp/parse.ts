@@ -5,10 +5,9 @@
  * Never throws: every deviation becomes a diagnostic.
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
-import { attributeRuleName, transformParse } from './grammar.ts';
+import { attributeRuleName, transformParse, type MsrpSessionDescription } from './grammar.ts';
 import { parseMsrpUri } from '../msrp/uri.ts';
 import {
-  DIRECTIONS,
   SETUP_VALUES,
   type AttributeLine,
   type Direction,
@@ -133,7 +132,6 @@ export function parseSdp(input: Buffer | string): ParsedSdp {
   let lastRank = -1;
   let lastType = '';
   let firstTypedLine = true;
-  const transformLines: string[] = [];
 
   for (const line of splitLines(raw)) {
     if (line.ending === 'lf') report('SDP_BARE_LF', 'line ends in a bare LF instead of CRLF', 'RFC 8866 §5', { offset: line.offset, bytes: Buffer.concat([line.bytes, Buffer.from('\n')]) });
@@ -155,8 +153,7 @@ export function parseSdp(input: Buffer | string): ParsedSdp {
       report('SDP_UNKNOWN_LINE_TYPE', `unknown line type "${type}="`, 'RFC 8866 §5', ref);
       continue;
     }
-    const value = line.bytes.subarray(2).toString('utf8');
-    transformLines.push(`${type}=${value}`);
+    const value = line.bytes.toString('utf8', 2);
     const spaced = value.startsWith(' ') || value.startsWith('\t');
     if (spaced) report('SDP_WHITESPACE_AFTER_EQUALS', `whitespace after "${type}=" (e.g. "a= sendrecv"); the line is not understood`, 'RFC 8866 §5', ref);
     if (firstTypedLine && type !== 'v') report('SDP_LINE_ORDER', `session description starts with "${type}=" instead of "v="`, 'RFC 8866 §5', ref);
@@ -236,15 +233,33 @@ export function parseSdp(input: Buffer | string): ParsedSdp {
   }
 
   const views = media.map((m) => toView(m, session, sessionConnection));
-  const parsed: ParsedSdp = {
-    session: transformParse(transformLines.join('\r\n') + '\r\n'),
+  // sdp-transform's object is built on first read: the harness itself reads only the views, and
+  // the library parse cost more than the whole strict pass.
+  let transformed: MsrpSessionDescription | undefined;
+  const parsed: { -readonly [K in keyof ParsedSdp]: ParsedSdp[K] } = {
+    get session(): MsrpSessionDescription {
+      return (transformed ??= transformParse(transformText(raw)));
+    },
     raw,
     diagnostics,
     media: views,
     sessionDirections: session.directions,
     sessionAttributes: session.attributes,
   };
-  return sessionConnection === undefined ? parsed : { ...parsed, sessionConnectionAddress: sessionConnection };
+  if (sessionConnection !== undefined) parsed.sessionConnectionAddress = sessionConnection;
+  return parsed;
+}
+
+/** The lines sdp-transform is given: every `<known type>=<value>` line, CRLF-joined, in order. */
+function transformText(raw: Buffer): string {
+  const out: string[] = [];
+  for (const line of splitLines(raw)) {
+    const first = line.bytes[0];
+    if (first === undefined || line.bytes[1] !== 0x3d) continue;
+    const type = String.fromCharCode(first);
+    if (KNOWN_TYPES.has(type)) out.push(line.bytes.toString('utf8'));
+  }
+  return out.join('\r\n') + '\r\n';
 }
 
 type Report = (code: string, message: string, clause: string, where: LineRef | undefined, severity?: 'error' | 'warning') => void;
@@ -279,20 +294,14 @@ function parseAttribute(value: string, line: LineRef, level: Level, target: Leve
   }
   const name = m[1]!;
   const attrValue = m[2];
-  target.attributes.push(attrValue === undefined ? { ...line, name } : { ...line, name, value: attrValue });
-  const rule = attributeRuleName(value);
-  const once = (field: keyof LevelAttributes): boolean => {
-    if (target[field] === undefined) return true;
-    report('SDP_DUPLICATE_ATTRIBUTE', `second a=${name} at ${level} level; the first one is used`, 'RFC 8866 §5.13', line, 'warning');
-    return false;
-  };
+  target.attributes.push(attrValue === undefined ? { offset: line.offset, bytes: line.bytes, name } : { offset: line.offset, bytes: line.bytes, name, value: attrValue });
 
-  if ((DIRECTIONS as readonly string[]).includes(name)) {
+  if (name === 'sendrecv' || name === 'sendonly' || name === 'recvonly' || name === 'inactive') {
     if (attrValue !== undefined) {
       report('SDP_MALFORMED_ATTRIBUTE', `a=${name} is a property attribute and takes no value`, 'RFC 8866 §6.7', line);
       return;
     }
-    target.directions.push({ ...line, value: name as Direction, level });
+    target.directions.push({ offset: line.offset, bytes: line.bytes, value: name, level });
     return;
   }
   switch (name) {
@@ -300,7 +309,7 @@ function parseAttribute(value: string, line: LineRef, level: Level, target: Leve
       if (attrValue === undefined || !(SETUP_VALUES as readonly string[]).includes(attrValue)) {
         report('SDP_SETUP_INVALID', `a=setup value "${attrValue ?? ''}" is not active, passive, actpass or holdconn`, 'RFC 4145 §4', line);
       }
-      if (once('setupRaw')) target.setupRaw = attrValue ?? '';
+      if (firstAt(target, 'setupRaw', name, level, line, report)) target.setupRaw = attrValue ?? '';
       break;
     case 'path': {
       const uris = splitList(attrValue ?? '');
@@ -308,33 +317,44 @@ function parseAttribute(value: string, line: LineRef, level: Level, target: Leve
         const r = parseMsrpUri(uri);
         if (!r.ok) for (const d of r.diagnostics) report('MSRP_PATH_INVALID', d.message, 'RFC 4975 §8.2', line);
       }
-      if (once('path')) target.path = uris;
+      if (firstAt(target, 'path', name, level, line, report)) target.path = uris;
       break;
     }
     case 'accept-types':
     case 'accept-wrapped-types': {
       const entries = splitList(attrValue ?? '');
-      const bad = entries.filter((e) => !MEDIA_TYPE_ENTRY.test(e));
+      let bad: string[] = [];
+      for (const e of entries) if (!MEDIA_TYPE_ENTRY.test(e)) bad = [...bad, e];
       if (bad.length > 0) report('MSRP_ACCEPT_TYPES_INVALID', `a=${name} entries ${bad.map((b) => JSON.stringify(b)).join(', ')} are not type/subtype or "*"`, 'RFC 4975 §8.6', line);
       const field = name === 'accept-types' ? 'acceptTypes' : 'acceptWrappedTypes';
-      if (once(field)) target[field] = entries.filter((e) => e.length > 0);
+      if (firstAt(target, field, name, level, line, report)) target[field] = bad.length === 0 ? entries : entries.filter((e) => e.length > 0);
       break;
     }
     case 'max-size':
       if (attrValue === undefined || !/^\d+$/.test(attrValue)) {
         report('MSRP_MAX_SIZE_INVALID', `a=max-size value "${attrValue ?? ''}" is not a number of octets`, 'RFC 4975 §8.6', line);
-      } else if (once('maxSize')) {
+      } else if (firstAt(target, 'maxSize', name, level, line, report)) {
         target.maxSize = Number(attrValue);
       }
       break;
-    default:
+    default: {
+      // Only an attribute the harness does not know needs the walk over sdp-transform's rows.
+      const rule = attributeRuleName(value);
       if (rule === undefined) {
         report('SDP_UNKNOWN_ATTRIBUTE', `attribute a=${name} is not understood (kept, not dropped)`, 'RFC 8866 §5.13', line, 'warning');
       } else if (rule === 'direction') {
         // sdp-transform's prefix regex reads e.g. "a=sendrecvx" as a=sendrecv.
         report('SDP_MALFORMED_ATTRIBUTE', `a=${name} is not a direction attribute (sdp-transform misreads it as one)`, 'RFC 8866 §6.7', line, 'warning');
       }
+    }
   }
+}
+
+/** True for the first `field` at this level; a repeat is reported and ignored. */
+function firstAt(target: LevelAttributes, field: keyof LevelAttributes, name: string, level: Level, line: LineRef, report: Report): boolean {
+  if (target[field] === undefined) return true;
+  report('SDP_DUPLICATE_ATTRIBUTE', `second a=${name} at ${level} level; the first one is used`, 'RFC 8866 §5.13', line, 'warning');
+  return false;
 }
 
 function toView(m: MediaBuilder, session: LevelAttributes, sessionConnection: string | undefined): MediaView {
