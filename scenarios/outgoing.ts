@@ -4,7 +4,7 @@
  * something to send (2a, NOTE), and after a 404 sends a later message through re-join (1b-i-b).
  */
 import type { DeferredSession, PfEvent, PfEventOf } from '../harness/pf/types.ts';
-import { hasIcsi } from '../harness/sip/headers.ts';
+import { hasIcsi } from '../harness/sip/caller-prefs.ts';
 import { headerValues } from '../harness/sip/message.ts';
 import type { TestContext } from '../harness/testcase/context.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';

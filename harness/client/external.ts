@@ -5,7 +5,8 @@
  */
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.ts';
 import type { TransportKind } from '../core/trace.ts';
-import { getParam, parseSipUri } from '../sip/headers.ts';
+import { getParam } from '../sip/lex.ts';
+import { parseSipUri } from '../sip/uri.ts';
 import type { ClientFactory, ClientUnderTest, UpperTester } from './types.ts';
 
 export type ContactCheck = { ok: true; contact: string; transport?: TransportKind } | { ok: false; message: string };

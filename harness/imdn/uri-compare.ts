@@ -3,7 +3,7 @@
  * §19.1.4 for sip:/sips:, tel: by number); this only accepts name-addrs (`"Alice" <sip:…>`) as
  * they appear in CPIM headers, where display names never take part.
  */
-import { parseSipUri, sipUrisEqual } from '../sip/headers.ts';
+import { parseSipUri, sipUrisEqual } from '../sip/uri.ts';
 
 export function addrSpec(value: string): string {
   const open = value.indexOf('<');

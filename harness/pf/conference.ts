@@ -3,7 +3,8 @@
  * decisions on a SUBSCRIBE and the NOTIFY documents. The I/O lives in participating-function.ts.
  */
 import { buildConferenceInfo, CONFERENCE_INFO_CONTENT_TYPE, type ConferenceInfo, type ConferenceUser } from '../conference/conference-info.ts';
-import { formatSipUri, parseEvent, parseExpires, parseSipUri, sipUrisEqual } from '../sip/headers.ts';
+import { formatSipUri, parseSipUri, sipUrisEqual } from '../sip/uri.ts';
+import { parseEvent, parseExpires } from '../sip/headers.ts';
 import { headerValue, type SipRequest } from '../sip/message.ts';
 import type { ConferenceDocumentVariant, ConferencePolicy, GroupSpec, Participant } from './types.ts';
 

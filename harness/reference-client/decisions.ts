@@ -9,7 +9,8 @@ import { resolveDirection } from '../sdp/direction.ts';
 import { findMsrpMedia } from '../sdp/msrp-media.ts';
 import { answerSetupFor } from '../sdp/setup.ts';
 import type { Direction, MediaView, ParsedSdp, SetupValue } from '../sdp/types.ts';
-import { hasIcsi, parseSipUri } from '../sip/headers.ts';
+import { parseSipUri } from '../sip/uri.ts';
+import { hasIcsi } from '../sip/caller-prefs.ts';
 import type { Behaviour } from './behaviour.ts';
 
 /** The CPM session ICSI (OMA CPM; encoded in Accept-Contact per TS 24.229 §7.2A.8). */

@@ -3,6 +3,8 @@
  * names exactly as written, so a parsed message re-serializes byte-identically and a verdict can
  * quote what the client really sent. Look-ups are case-insensitive and compact-form aware.
  */
+import { COMPACT_FORMS, LIST_HEADER_NAMES } from './headers.ts';
+
 export interface SipHeaderField {
   /** Name exactly as on the wire (`Via`, `v`, `CALL-ID`). */
   name: string;
@@ -30,46 +32,15 @@ export interface SipResponse {
 
 export type SipMessage = SipRequest | SipResponse;
 
-/** RFC 3261 §7.3.3 and RFC 3840/3841/3515/4028/6665 compact forms. */
-export const COMPACT_FORMS: Readonly<Record<string, string>> = {
-  a: 'accept-contact',
-  b: 'referred-by',
-  c: 'content-type',
-  d: 'request-disposition',
-  e: 'content-encoding',
-  f: 'from',
-  i: 'call-id',
-  j: 'reject-contact',
-  k: 'supported',
-  l: 'content-length',
-  m: 'contact',
-  o: 'event',
-  r: 'refer-to',
-  s: 'subject',
-  t: 'to',
-  u: 'allow-events',
-  v: 'via',
-  x: 'session-expires',
-};
-
-/** Lower-case full name for any spelling: `v` → `via`, `Call-ID` → `call-id`. */
+/** Lower-case full name for any spelling (compact forms from the header table): `v` → `via`, `Call-ID` → `call-id`. */
 export function canonicalHeaderName(name: string): string {
   const lower = name.toLowerCase();
-  return COMPACT_FORMS[lower] ?? lower;
+  return COMPACT_FORMS.get(lower) ?? lower;
 }
 
-/**
- * Headers whose values are comma-separated lists (RFC 3261 §7.3.1: only those whose grammar is
- * `#(values)`), so `Via: a, b` counts as two values. Not Date, Warning-free text, etc.
- */
-const LIST_HEADERS = new Set([
-  'via', 'route', 'record-route', 'contact', 'accept-contact', 'reject-contact', 'allow', 'supported',
-  'require', 'proxy-require', 'unsupported', 'accept', 'accept-encoding', 'accept-language',
-  'allow-events', 'content-encoding', 'p-asserted-identity', 'warning', 'path', 'service-route',
-]);
-
+/** Whether the header table marks it `#(values)` (RFC 3261 §7.3.1), so `Via: a, b` counts as two values. */
 export function isListHeader(name: string): boolean {
-  return LIST_HEADERS.has(canonicalHeaderName(name));
+  return LIST_HEADER_NAMES.has(canonicalHeaderName(name));
 }
 
 /** Splits on commas outside double quotes and angle brackets. */

@@ -5,7 +5,8 @@
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
-import { isToken, parseCSeq, parseNameAddr, parseVia, getParam } from './headers.ts';
+import { isToken, getParam } from './lex.ts';
+import { parseCSeq, parseNameAddr, parseVia } from './headers.ts';
 import { canonicalHeaderName, splitList, type SipHeaderField, type SipMessage } from './message.ts';
 
 export interface ParsedSip {

@@ -4,7 +4,7 @@ import { buildCpim, buildGroupChatMessage, parseCpim, type DispositionType } fro
 import { checkNotification, requestedKinds, type CheckContext, type Finding } from '../../harness/imdn/checker.ts';
 import { buildImdn, buildImdnMessage, parseImdnXml, type ImdnOptions } from '../../harness/imdn/imdn.ts';
 import { urisEquivalent } from '../../harness/imdn/uri-compare.ts';
-import { sipUrisEqual as sipUrisEquivalent } from '../../harness/sip/headers.ts';
+import { sipUrisEqual as sipUrisEquivalent } from '../../harness/sip/uri.ts';
 
 const read = (path: string) => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url));
 

@@ -7,7 +7,8 @@ import { validateWithXmllint as runXmllint, xmllintAvailable } from '../../harne
 import { findMsrpMedia } from '../../harness/sdp/msrp-media.ts';
 import { resolveDirection } from '../../harness/sdp/direction.ts';
 import { buildRequest } from '../../harness/sip/build.ts';
-import { hasIcsi, parseNameAddr, tagOf } from '../../harness/sip/headers.ts';
+import { hasIcsi } from '../../harness/sip/caller-prefs.ts';
+import { parseNameAddr, tagOf } from '../../harness/sip/headers.ts';
 import { headerValue, headerValues, type SipRequest } from '../../harness/sip/message.ts';
 import { serializeSipMessage } from '../../harness/sip/serializer.ts';
 import { builtinConfig } from '../../harness/testcase/config.ts';
