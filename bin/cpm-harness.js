@@ -1,11 +1,18 @@
 #!/usr/bin/env node
-// Entry point: loads the TypeScript sources through tsx so `npx cpm-harness` needs no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../harness/cli/main.ts');
+// Entry point: runs the compiled JavaScript in dist/ (built by `npm run build`, which `npm ci` runs
+// through the `prepare` script, and shipped in the package), so no TypeScript toolchain runs here.
+let main;
+try {
+  ({ main } = await import('../dist/harness/cli/main.js'));
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/harness/cli/main.js')) throw error;
+  process.stderr.write('cpm-harness: the compiled harness (dist/) is missing; run `npm run build` in the checkout (npm ci does it)\n');
+  process.exit(2);
+}
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
 // Reports are written by now. A client under test that keeps a socket open must not make the
-// run hang: if anything still holds the event loop after a grace period, exit anyway.
+// run hang: if anything still holds the event loop after a grace period, exit anyway — and a
+// signal in that grace period exits at once with the signal's code (128 + n).
 setTimeout(() => process.exit(code), 2000).unref();
+for (const [signal, number] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGTERM', 15]]) process.on(signal, () => process.exit(128 + number));

@@ -73,15 +73,23 @@ export async function resolveUpperTester(ut: string | undefined, setup: UpperTes
   return { ok: true, value: connected.value };
 }
 
-/** The factory for a parsed client; `countdown` is shown while a `register` client is awaited. */
-export function clientFactoryFor(spec: ClientSpec, upperTester: UpperTester | null, countdown?: Omit<CountdownOptions, 'clock'>): ClientFactory {
+/**
+ * The factory for a parsed client. While a `register` client is awaited, `countdown` prints the
+ * time left (plain lines), or `awaiting` shows it elsewhere (the live status line on a terminal).
+ */
+export function clientFactoryFor(
+  spec: ClientSpec,
+  upperTester: UpperTester | null,
+  countdown?: Omit<CountdownOptions, 'clock'>,
+  awaiting?: (withinMs: number) => () => void,
+): ClientFactory {
   switch (spec.kind) {
     case 'builtin':
       return createReferenceClientFactory({ ...(spec.mutant === undefined ? {} : { mutant: spec.mutant }), trace: discardTrace, actor: 'client' });
     case 'sip':
       return createSipContactClientFactory({ contact: spec.contact, upperTester });
     case 'register':
-      return createRegisteringClientFactory({ upperTester, ...(countdown ? { countdown } : {}) });
+      return createRegisteringClientFactory({ upperTester, ...(countdown ? { countdown } : {}), ...(awaiting ? { awaiting } : {}) });
   }
 }
 

@@ -51,6 +51,8 @@ export const configFileSchema = z
     jobs: z.number().int().min(1).max(64).optional(),
     junit: z.string().min(1).optional(),
     reportDir: z.string().min(1).optional(),
+    /** Warnings fail the run (exit 1), as `--strict` does. */
+    strict: z.boolean().optional(),
     timers: z.object({ t1: positiveMs.optional(), t2: positiveMs.optional(), t4: positiveMs.optional() }).strict().optional(),
     windows: z
       .object({

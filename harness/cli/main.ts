@@ -1,14 +1,12 @@
 /**
  * Command-line entry. `main(argv)` returns the exit code: 0 no fail/error, 1 any fail/error,
- * 2 usage or configuration error (the message says how to fix it).
+ * 2 usage or configuration error (the message says how to fix it), 128 + n after signal n.
+ * Each command's module is imported only when that command runs: `--version`, `--help` and
+ * `list` do not load the SIP stack, the PF or the reporters.
  */
-import yargs from 'yargs';
 import type { Argv } from 'yargs';
-import { runCommand, type RunArguments } from './run-command.ts';
-import { listCommand, mutantsCommand } from './list-commands.ts';
-import { matrixCommand } from './matrix-command.ts';
-import { initCommand } from './init-command.ts';
-import { serveClientCommand } from './serve-client.ts';
+import { harnessVersion } from './package-info.ts';
+import type { RunArguments } from './run-command.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -16,7 +14,9 @@ export const EXIT_USAGE = 2;
 
 class UsageError extends Error {}
 
-function build(argv: string[], setCode: (code: number) => void): Argv {
+type Yargs = (typeof import('yargs'))['default'];
+
+function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): Argv {
   return yargs(argv)
     .scriptName('cpm-harness')
     .usage(
@@ -45,14 +45,41 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
           .option('config', { type: 'string', describe: 'YAML or JSON configuration file (`cpm-harness init` writes an example); options given here win' })
           .option('jobs', { type: 'number', describe: 'test cases run at once (built-in clients without --listen only) [default: 4 for builtin, 1 otherwise]' })
           .option('quiet', { type: 'boolean', describe: 'print only failures and the summary', default: false })
+          .option('strict', { type: 'boolean', describe: 'warnings fail the run (exit 1), as in CI gates; also `strict: true` in the config [default: false]' })
+          .option('shard', { type: 'string', describe: 'run only shard <i>/<n> of the selected cases (a deterministic split for a CI matrix; merge the reports with `cpm-harness merge`)' })
+          .option('repeat', { type: 'number', describe: 'run each selected case n times; the report counts the outcomes per case and flags mixed ones as flaky [default: 1]' })
           .example('$0 run', 'whole suite against the built-in reference client')
           .example('$0 run --client builtin:no-imdn --grep 1b-ii', 'see a mutant fail the IMDN requirement')
           .example('$0 run --transport udp --junit out/junit.xml', 'SIP over UDP, JUnit elsewhere')
           .example('$0 run --client register --listen 0.0.0.0:5060 --ut http://192.0.2.7:8080', 'a real client that registers by itself, with its UT shim')
           .example('$0 run --client "sip:+15551230002@192.0.2.7:5070;transport=tcp" --ut prompt', 'a client at a known contact, operator as upper tester')
-          .example('$0 run --config cpm-harness.yaml', 'everything from a configuration file'),
+          .example('$0 run --config cpm-harness.yaml', 'everything from a configuration file')
+          .example('$0 run --shard 2/3 --report-dir reports/shard-2 --junit reports/shard-2/junit.xml', 'the second of three CI shards'),
       async (args) => {
+        const { runCommand } = await import('./run-command.ts');
         setCode(await runCommand(args as unknown as RunArguments));
+      },
+    )
+    .command(
+      'merge <files..>',
+      'merge the results.json of shard runs into one JUnit, HTML, Markdown and JSON report',
+      (y) =>
+        y
+          .positional('files', { type: 'string', array: true, demandOption: true, describe: 'results.json files of the shards, e.g. reports/*/results.json' })
+          .option('junit', { type: 'string', describe: 'merged JUnit XML [default: <report-dir>/junit.xml]' })
+          .option('report-dir', { type: 'string', describe: 'directory for the merged index.html, report.md and results.json [default: reports]' })
+          .option('strict', { type: 'boolean', describe: 'warnings fail the merged run [default: strict when any shard ran strict]' })
+          .example('$0 merge reports/shard-*/results.json', 'one report of a three-shard CI matrix'),
+      async (args) => {
+        const { mergeCommand } = await import('./merge-command.ts');
+        setCode(
+          mergeCommand({
+            files: (args.files ?? []).map(String),
+            ...(args.junit ? { junit: args.junit } : {}),
+            ...(args.reportDir ? { reportDir: args.reportDir } : {}),
+            ...(args.strict !== undefined ? { strict: args.strict } : {}),
+          }),
+        );
       },
     )
     .command(
@@ -63,7 +90,8 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
           .option('output', { type: 'string', describe: 'file to write [default: cpm-harness.yaml]' })
           .option('force', { type: 'boolean', default: false, describe: 'overwrite an existing file' })
           .example('$0 init && $0 run --config cpm-harness.yaml', 'start from the example'),
-      (args) => {
+      async (args) => {
+        const { initCommand } = await import('./init-command.ts');
         setCode(initCommand({ ...(args.output ? { output: args.output } : {}), force: Boolean(args.force) }));
       },
     )
@@ -84,6 +112,7 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
           .option('trace', { type: 'boolean', default: false, describe: 'print every SIP/MSRP message and connection change of the client on stderr' })
           .example('$0 serve-client --registrar 127.0.0.1:5060 --t1 50', 'then: $0 run --client register --listen 127.0.0.1:5060 --ut <printed url> --windows scaled'),
       async (args) => {
+        const { serveClientCommand } = await import('./serve-client.ts');
         setCode(
           await serveClientCommand({
             registrar: String(args.registrar),
@@ -104,7 +133,8 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
       'list',
       'list every test case with its requirement IDs, level and upper-tester needs',
       (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
-      (args) => {
+      async (args) => {
+        const { listCommand } = await import('./list-commands.ts');
         setCode(listCommand({ json: Boolean(args.json) }));
       },
     )
@@ -112,7 +142,8 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
       'mutants',
       'list the built-in broken clients and the requirement IDs each one breaks',
       (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
-      (args) => {
+      async (args) => {
+        const { mutantsCommand } = await import('./list-commands.ts');
         setCode(mutantsCommand({ json: Boolean(args.json) }));
       },
     )
@@ -125,15 +156,16 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
           .option('mutant', { type: 'string', array: true, describe: 'only these mutants (repeatable)' })
           .option('transport', { choices: ['udp', 'tcp'] as const, describe: 'SIP transport [default: tcp]' }),
       async (args) => {
+        const { matrixCommand } = await import('./matrix-command.ts');
         setCode(await matrixCommand({ json: Boolean(args.json), ...(args.mutant ? { mutant: args.mutant.map(String) } : {}), ...(args.transport ? { transport: args.transport } : {}) }));
       },
     )
-    .demandCommand(1, 'Name a command: run, list, mutants, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
+    .demandCommand(1, 'Name a command: run, merge, list, mutants, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
     .strict()
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(harnessVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
@@ -142,9 +174,15 @@ function build(argv: string[], setCode: (code: number) => void): Argv {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The one answer that needs no parser: loading yargs alone costs about as much as starting node.
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${harnessVersion()}\n`);
+    return EXIT_OK;
+  }
   let code = EXIT_OK;
   try {
-    await build(argv, (c) => {
+    const { default: yargs } = await import('yargs');
+    await build(yargs, argv, (c) => {
       code = c;
     }).parseAsync();
   } catch (error) {

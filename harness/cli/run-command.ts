@@ -1,24 +1,32 @@
 /**
- * `cpm-harness run`: resolve configuration and client, run the selected cases with progress on
- * the terminal, write JUnit, Markdown and JSON reports — also after Ctrl-C, with every case
- * present (interrupted ones as error, never-started ones as skipped).
+ * `cpm-harness run`: resolve configuration and client, run the selected cases (one shard of
+ * them, each `--repeat` times) with progress on the terminal, and write JUnit, Markdown, JSON and
+ * HTML reports — also after SIGINT, SIGTERM, SIGHUP or a fault nothing else caught, with every
+ * case present (running ones as interrupted errors, never-started ones as skipped).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CATALOGUE } from '../../scenarios/index.ts';
+import type { UpperTester } from '../client/types.ts';
 import { ParticipatingFunction } from '../pf/participating-function.ts';
-import { buildJunitXml } from '../reporters/junit.ts';
+import { headline } from '../reporters/case-text.ts';
+import { LiveStatus } from '../reporters/live-status.ts';
 import { buildPcap } from '../reporters/pcap.ts';
-import { buildMarkdownReport } from '../reporters/markdown.ts';
-import { resultsJson } from '../reporters/json.ts';
+import { configDigest, foldRepeats, reportFailed, repeatText, strictFailures, type CaseReport, type RunReport, type ShardSpec } from '../reporters/run-report.ts';
 import { TerminalReporter } from '../reporters/terminal.ts';
 import { notStartedResult, runSuite, type StartPf } from '../runner/runner.ts';
 import { builtinConfig, externalConfig, REAL_WINDOWS, SCALED_WINDOWS, type RunConfig } from '../testcase/config.ts';
-import { selectCases } from '../testcase/definition.ts';
-import { runFailed, totals, type TestCaseResult } from '../verdict/verdict.ts';
+import { selectCases, type TestCaseDefinition } from '../testcase/definition.ts';
+import { REQUIREMENTS } from '../verdict/requirements.ts';
+import { totals, type TestCaseResult } from '../verdict/verdict.ts';
 import { clientFactoryFor, parseClientSpec, parseHostPort, resolveUpperTester, type Checked, type ClientSpec } from './clients.ts';
 import { applyConfigFile, loadConfigFile, type ConfigFile } from './config-file.ts';
+import { harnessVersion } from './package-info.ts';
+import { writeReportFiles } from './report-files.ts';
+import { parseShard, selectShard } from './shard.ts';
+import { installStopHandlers, signalExitCode } from './stop-handlers.ts';
+import { observePf, observeUpperTester, type WaitReporter } from './wait-observer.ts';
 
 export interface RunArguments {
   client?: string;
@@ -40,12 +48,20 @@ export interface RunArguments {
   windows?: 'real' | 'scaled';
   /** Directory for one pcap file per test case. */
   pcap?: string;
+  /** Warnings fail the run. */
+  strict?: boolean;
+  /** `<i>/<n>`: run only this shard of the selected cases. */
+  shard?: string;
+  /** Run each selected case this many times. */
+  repeat?: number;
 }
 
-/** The case's trace as a capture Wireshark opens: `<dir>/<case id>.pcap`. */
-function writePcap(dir: string, result: TestCaseResult): void {
+/** The case's trace as a capture Wireshark opens: `<dir>/<case id>.pcap`; returns its path. */
+function writePcap(dir: string, result: TestCaseResult): string {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${result.id}.pcap`), buildPcap(result.trace));
+  const path = join(dir, `${result.id}.pcap`);
+  writeFileSync(path, buildPcap(result.trace));
+  return path;
 }
 
 function usage(message: string): number {
@@ -64,6 +80,9 @@ export interface ResolvedRun {
   reportDir: string;
   grep: RegExp | undefined;
   ut: string | undefined;
+  strict: boolean;
+  shard: ShardSpec | undefined;
+  repeat: number;
 }
 
 /** Command line over config file over defaults; no I/O except reading the config file. */
@@ -88,6 +107,13 @@ export function resolveRun(args: RunArguments): Checked<ResolvedRun> {
     }
   }
   if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) return { ok: false, message: '--jobs takes a whole number ≥ 1' };
+  if (args.repeat !== undefined && (!Number.isInteger(args.repeat) || args.repeat < 1 || args.repeat > 1000)) return { ok: false, message: '--repeat takes a whole number from 1 to 1000, e.g. --repeat 5' };
+  let shard: ShardSpec | undefined;
+  if (args.shard !== undefined) {
+    const parsed = parseShard(args.shard);
+    if (!parsed.ok) return parsed;
+    shard = parsed.value;
+  }
 
   const uriTransport = spec.kind === 'sip' ? spec.transport : undefined;
   const asked = args.transport ?? file.transport;
@@ -132,85 +158,210 @@ export function resolveRun(args: RunArguments): Checked<ResolvedRun> {
   }
   return {
     ok: true,
-    value: { spec, config, jobs, grep, ut, junitPath: args.junit ?? file.junit ?? join('reports', 'junit.xml'), reportDir: args.reportDir ?? file.reportDir ?? 'reports' },
+    value: {
+      spec,
+      config,
+      jobs,
+      grep,
+      ut,
+      junitPath: args.junit ?? file.junit ?? join('reports', 'junit.xml'),
+      reportDir: args.reportDir ?? file.reportDir ?? 'reports',
+      strict: args.strict ?? file.strict ?? false,
+      shard,
+      repeat: args.repeat ?? 1,
+    },
   };
+}
+
+/** One planned case of this shard, and every run of it that has ended so far. */
+interface Planned {
+  definition: TestCaseDefinition;
+  order: number;
+  runs: TestCaseResult[];
+}
+
+/** A case running when the process must exit now: an interrupted error, without its partial trace. */
+function interruptedResult(definition: TestCaseDefinition, why: string): TestCaseResult {
+  const { skipReason: _notSkipped, ...base } = notStartedResult(definition, why);
+  return { ...base, outcome: 'error', error: { message: why } };
+}
+
+/** What reports call the client before its factory exists (a signal while the UT is asked). */
+function specDescription(spec: ClientSpec): string {
+  if (spec.kind === 'builtin') return spec.mutant ? `builtin:${spec.mutant}` : 'builtin';
+  return spec.kind === 'sip' ? spec.contact : 'register';
 }
 
 export async function runCommand(args: RunArguments): Promise<number> {
   const resolved = resolveRun(args);
   if (!resolved.ok) return usage(resolved.message);
-  const { spec, config, jobs, junitPath, reportDir, grep } = resolved.value;
-  const cases = selectCases(CATALOGUE, grep);
-  if (cases.length === 0) return usage(`--grep ${args.grep} matches no test case; \`cpm-harness list\` shows them all`);
-
-  const ut = await resolveUpperTester(resolved.value.ut, { timeoutMs: config.windows.utMs });
-  if (!ut.ok) return usage(ut.message);
-  const where = `${config.address}:${config.listen.tcpPort} (udp and tcp)`;
-  const factory = clientFactoryFor(spec, ut.value, {
-    write: (t) => process.stderr.write(t),
-    tty: Boolean(process.stderr.isTTY),
-    what: `waiting for the client to REGISTER at ${where}; start it now`,
-  });
-  const client = { factory };
+  const { spec, config, jobs, junitPath, reportDir, grep, strict, shard, repeat } = resolved.value;
+  const selection = selectCases(CATALOGUE, grep);
+  if (selection.length === 0) return usage(`--grep ${args.grep} matches no test case; \`cpm-harness list\` shows them all`);
+  const planned: Planned[] = selectShard(selection, shard).map(({ item, order }) => ({ definition: item, order, runs: [] }));
 
   const interactive = Boolean(process.stdout.isTTY) && !args.quiet;
-  const terminal = new TerminalReporter({ write: (t) => process.stdout.write(t), verbose: interactive });
-  const utLine = spec.kind === 'builtin' ? 'in-process' : (resolved.value.ut ?? 'none (cases that need it are skipped)');
-  terminal.header([
-    `cpm-harness — OMA CPM 2.1 §7.3.12 deferred group delivery`,
-    `client: ${client.factory.description}   transport: ${config.transport}   test cases: ${cases.length}   jobs: ${jobs}`,
-    ...(spec.kind === 'builtin' ? [] : [`PF: ${where}   upper tester: ${utLine}   windows: registration ${config.windows.registrationMs} ms, UT ${config.windows.utMs} ms`]),
-  ]);
+  const live = interactive
+    ? new LiveStatus({ write: (t) => process.stdout.write(t), planned: planned.length * repeat, jobs, windows: config.windows, columns: () => process.stdout.columns || 100 })
+    : undefined;
+  const out = (text: string): void => (live ? live.print(text) : void process.stdout.write(text));
+  const err = (text: string): void => (live ? live.print(text) : void process.stderr.write(text));
+  let current: string | undefined;
+  const showWait: WaitReporter = (what, withinMs) => live?.beginWait(what, withinMs, current) ?? (() => {});
 
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  const finished = new Map<string, TestCaseResult>();
+  const byId = new Map(planned.map((p) => [p.definition.id, p]));
+  const running = new Map<string, number>();
   const controller = new AbortController();
-  let interrupts = 0;
-  const writeReports = (results: readonly TestCaseResult[]): string[] => {
-    const wallMs = performance.now() - t0;
-    mkdirSync(dirname(junitPath), { recursive: true });
-    mkdirSync(reportDir, { recursive: true });
-    const properties = { transport: config.transport, t1: String(config.timers.t1), noDirection: config.ambiguity.noDirection, participantsOn404: config.ambiguity.participantsOn404 };
-    writeFileSync(junitPath, buildJunitXml(results, { suiteName: 'cpm-harness', client: client.factory.description, startedAt, properties }));
-    const md = join(reportDir, 'report.md');
-    writeFileSync(md, buildMarkdownReport(results, { client: client.factory.description, startedAt, wallMs, config: properties }));
-    const json = join(reportDir, 'results.json');
-    writeFileSync(json, resultsJson(results, { client: client.factory.description, startedAt, wallMs, config }));
-    return [`JUnit:  ${junitPath}`, `Report: ${md}`, `JSON:   ${json}`];
-  };
-  const everyCase = (): TestCaseResult[] =>
-    cases.map((c) => finished.get(c.id) ?? notStartedResult(c, 'run interrupted before this case finished'));
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write('\ninterrupting: finishing reports (Ctrl-C again to stop at once)\n');
-      controller.abort();
-      return;
-    }
-    writeReports(everyCase());
-    process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    const results = await runSuite({
+  const digest = configDigest(config);
+  const requirements = REQUIREMENTS.map(({ id, level, title }) => ({ id, level, title }));
+  let description = specDescription(spec);
+
+  /** The run as it stands: cases still running are interrupted errors, cases never started are skipped. */
+  const reportNow = (interrupted: string | undefined, runningWhy: string): RunReport => {
+    const cases: CaseReport[] = planned.map((p) => {
+      const runs = [...p.runs];
+      if (runs.length === 0) runs.push(running.has(p.definition.id) ? interruptedResult(p.definition, runningWhy) : notStartedResult(p.definition, 'run interrupted before this case started'));
+      const folded = repeat > 1 ? foldRepeats(runs, headline) : { result: runs[0]!, repeat: undefined };
+      const pcap = args.pcap ? writePcap(args.pcap, folded.result) : undefined;
+      return { result: folded.result, purpose: p.definition.purpose, order: p.order, ...(folded.repeat ? { repeat: folded.repeat } : {}), ...(pcap ? { pcap } : {}) };
+    });
+    return {
+      meta: {
+        version: harnessVersion(),
+        client: description,
+        transport: config.transport,
+        startedAt,
+        wallMs: performance.now() - t0,
+        config,
+        configDigest: digest,
+        strict,
+        repeat,
+        ...(shard ? { shard } : {}),
+        selected: selection.length,
+        ...(interrupted ? { interrupted } : {}),
+        requirements,
+      },
       cases,
-      client: client.factory,
+    };
+  };
+  const writeNow = (interrupted: string | undefined, runningWhy: string): string[] => writeReportFiles(reportNow(interrupted, runningWhy), { junitPath, reportDir });
+
+  // Installed before the upper tester is asked (up to utMs): a signal from here on still leaves every report.
+  const stop = installStopHandlers({
+    interrupt: (signal) => {
+      err(`\n${signal}: interrupting; finishing the reports (send it again to stop at once)\n`);
+      controller.abort();
+    },
+    exitNow: (signal, code) => {
+      live?.stop();
+      writeNow(signal, `run interrupted (${signal}) while this case was running`);
+      process.stderr.write(`${signal} again: reports written, exiting\n`);
+      process.exit(code);
+    },
+    fault: (error, origin) => {
+      live?.stop();
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(`\ncpm-harness: harness fault (${origin}): ${text}\n`);
+      try {
+        const outputs = writeNow(`harness fault (${origin})`, `harness fault (${origin}) while this case was running: ${error instanceof Error ? error.message : String(error)}`);
+        process.stderr.write(`reports written with every case:\n${outputs.map((o) => `  ${o}\n`).join('')}`);
+      } finally {
+        process.exit(1);
+      }
+    },
+  });
+  try {
+    const utResolved = await resolveUpperTester(resolved.value.ut, { timeoutMs: config.windows.utMs });
+    if (!utResolved.ok) return usage(utResolved.message);
+    if (stop.signal) {
+      writeNow(stop.signal, 'run interrupted before this case started');
+      return signalExitCode(stop.signal);
+    }
+    // The operator prompt owns the terminal line while it counts down; other UTs show their step as a wait.
+    const ut: UpperTester | null =
+      utResolved.value === null || !live
+        ? utResolved.value
+        : resolved.value.ut === 'prompt'
+          ? observeUpperTester(utResolved.value, 0, () => live.pause())
+          : observeUpperTester(utResolved.value, config.windows.utMs, showWait);
+    const where = `${config.address}:${config.listen.tcpPort} (udp and tcp)`;
+    const factory = clientFactoryFor(
+      spec,
+      ut,
+      live ? undefined : { write: (t) => process.stderr.write(t), tty: Boolean(process.stderr.isTTY), what: `waiting for the client to REGISTER at ${where}; start it now` },
+      live
+        ? (withinMs) => {
+            live.print(`waiting for the client to REGISTER at ${where}; start it now\n`);
+            return live.beginWait(`the client to REGISTER at ${where}`, withinMs, current);
+          }
+        : undefined,
+    );
+    description = factory.description;
+    const startPf: StartPf = live
+      ? async (options) => {
+          // Called synchronously after onCaseStart: the case these waits belong to is the current one now.
+          const caseId = current;
+          const pf = await startParticipatingFunction(options);
+          return observePf(pf, config.windows, (what, withinMs) => live.beginWait(what, withinMs, caseId));
+        }
+      : startParticipatingFunction;
+
+    const terminal = new TerminalReporter({ write: out, verbose: interactive });
+    const utLine = spec.kind === 'builtin' ? 'in-process' : (resolved.value.ut ?? 'none (cases that need it are skipped)');
+    const scope = [
+      shard ? `shard ${shard.index}/${shard.count}: ${planned.length} of ${selection.length} test cases` : `test cases: ${planned.length}`,
+      ...(repeat > 1 ? [`repeat: ${repeat}`] : []),
+      `jobs: ${jobs}`,
+      ...(strict ? ['strict: warnings fail'] : []),
+    ];
+    terminal.header([
+      `cpm-harness ${harnessVersion()} — OMA CPM 2.1 §7.3.12 deferred group delivery`,
+      `client: ${factory.description}   transport: ${config.transport}   ${scope.join('   ')}`,
+      ...(spec.kind === 'builtin' ? [] : [`PF: ${where}   upper tester: ${utLine}   windows: registration ${config.windows.registrationMs} ms, UT ${config.windows.utMs} ms`]),
+    ]);
+    live?.start();
+    let notStarted = 0;
+    await runSuite({
+      cases: planned.flatMap((p) => Array.from({ length: repeat }, () => p.definition)),
+      client: factory,
       config,
-      startPf: startParticipatingFunction,
+      startPf,
       jobs,
       signal: controller.signal,
+      onCaseStart: (definition) => {
+        current = definition.id;
+        running.set(definition.id, (running.get(definition.id) ?? 0) + 1);
+        live?.caseStarted(definition.id);
+      },
       onCaseFinished: (r) => {
-        finished.set(r.id, r);
-        if (args.pcap) writePcap(args.pcap, r);
-        terminal.caseFinished(r);
+        const p = byId.get(r.id)!;
+        p.runs.push(r);
+        const left = (running.get(r.id) ?? 1) - 1;
+        if (left > 0) running.set(r.id, left);
+        else running.delete(r.id);
+        live?.caseFinished(r.id, r.outcome, r.durationMs);
+        // After an interrupt the never-started cases are counted in the summary, not listed one by one.
+        if (controller.signal.aborted && r.outcome === 'skipped' && r.durationMs === 0) notStarted++;
+        else terminal.caseFinished(r, repeat > 1 ? `${p.runs.length}/${repeat}` : undefined);
       },
     });
-    const outputs = writeReports(results);
+    live?.stop();
+    const report = reportNow(stop.signal, 'run interrupted while this case was running');
+    const outputs = writeReportFiles(report, { junitPath, reportDir });
     if (args.pcap) outputs.push(`pcap:   ${join(args.pcap, '<case id>.pcap')} (MSRP decodes with tshark -d tcp.port==<port>,msrp; the ports are in each case's trace)`);
-    terminal.summary(totals(results), performance.now() - t0, outputs);
-    return runFailed(results) ? 1 : 0;
+    const remarks: string[] = [];
+    const flaky = report.cases.filter((c) => c.repeat?.flaky);
+    if (repeat > 1) remarks.push(flaky.length === 0 ? `repeat ${repeat}: no flaky case` : `flaky (mixed outcomes over ${repeat} runs): ${flaky.map((c) => `${c.result.id} (${repeatText(c.repeat!)})`).join('; ')}`);
+    const strictCount = strictFailures(report);
+    if (strict) remarks.push(strictCount > 0 ? `strict: ${strictCount} warning${strictCount === 1 ? '' : 's'} fail the run` : 'strict: no warning');
+    if (stop.signal) remarks.push(`interrupted by ${stop.signal}: ${notStarted} test case${notStarted === 1 ? '' : 's'} not started (skipped); exit ${signalExitCode(stop.signal)}`);
+    terminal.summary(totals(report.cases.map((c) => c.result)), performance.now() - t0, outputs, remarks);
+    if (stop.signal) return signalExitCode(stop.signal);
+    return reportFailed(report) ? 1 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    live?.stop();
+    stop.dispose();
   }
 }

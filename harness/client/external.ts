@@ -118,6 +118,8 @@ export interface RegisteringClientOptions {
   upperTester: UpperTester | null;
   /** Shown while the first REGISTER is awaited; absent = silent. */
   countdown?: Omit<CountdownOptions, 'clock'> & { clock?: Clock };
+  /** Or the caller shows the wait itself (the live status line): called instead of `countdown`. */
+  awaiting?: (withinMs: number) => () => void;
 }
 
 export interface RegisteringClientFactory extends ClientFactory {
@@ -132,6 +134,7 @@ export interface RegisteringClientFactory extends ClientFactory {
 export function createRegisteringClientFactory(options: RegisteringClientOptions): RegisteringClientFactory {
   let carried: string | undefined;
   const countdown = options.countdown;
+  const awaiting = options.awaiting ?? (countdown ? (withinMs: number) => startRegistrationCountdown(withinMs, countdown) : undefined);
   return {
     description: 'register',
     get carriedContact() {
@@ -139,7 +142,7 @@ export function createRegisteringClientFactory(options: RegisteringClientOptions
     },
     create: () =>
       new ExternalClient('register', options.upperTester, () => carried, {
-        ...(countdown ? { countdown: (withinMs: number) => startRegistrationCountdown(withinMs, countdown) } : {}),
+        ...(awaiting ? { countdown: awaiting } : {}),
         observed: (contact) => {
           carried = contact;
         },

@@ -5,12 +5,16 @@
 import { REQUIREMENTS } from '../verdict/requirements.ts';
 import { OUTCOMES_WORST_FIRST, totals, type TestCaseResult } from '../verdict/verdict.ts';
 import { caseText, headline, verdictLine } from './case-text.ts';
+import { repeatText, reportFailed, strictFailures, type RepeatSummary, type RunReport } from './run-report.ts';
 
 export interface MarkdownOptions {
   client: string;
   startedAt: string;
   wallMs: number;
   config: Record<string, string>;
+  /** One line under the result, e.g. the strict verdict or the shard. */
+  remarks?: readonly string[];
+  repeatOf?: (id: string) => RepeatSummary | undefined;
 }
 
 function fence(text: string): string {
@@ -26,6 +30,7 @@ export function buildMarkdownReport(results: readonly TestCaseResult[], options:
   out.push(`Client under test: \`${options.client}\`  `);
   out.push(`Started: ${options.startedAt}, wall time ${(options.wallMs / 1000).toFixed(2)} s  `);
   out.push(`Result: ${t.pass} pass, ${t.warning} warning, ${t.informative} informative, ${t.inconclusive} inconclusive, ${t.fail} fail, ${t.error} error, ${t.skipped} skipped (of ${t.total})`, '');
+  for (const remark of options.remarks ?? []) out.push(remark, '');
   out.push('Configuration: ' + Object.entries(options.config).map(([k, v]) => `${k}=\`${v}\``).join(', '), '');
   out.push('## By requirement', '', '| requirement | level | test cases | worst outcome |', '|---|---|---|---|');
   for (const req of REQUIREMENTS) {
@@ -35,12 +40,42 @@ export function buildMarkdownReport(results: readonly TestCaseResult[], options:
     out.push(`| ${req.id} | ${req.level} | ${cases.join(', ') || '–'} | ${worst} |`);
   }
   out.push('', '## Test cases', '', '| outcome | test case | requirements | why |', '|---|---|---|---|');
-  for (const r of results) out.push(`| ${r.outcome} | ${r.id} | ${r.requirements.join(' ')} | ${headline(r).replace(/\|/g, '\\|')} |`);
+  for (const r of results) {
+    const repeat = options.repeatOf?.(r.id);
+    const why = (repeat ? `${repeatText(repeat)}: ` : '') + headline(r);
+    out.push(`| ${r.outcome} | ${r.id} | ${r.requirements.join(' ')} | ${why.replace(/\|/g, '\\|')} |`);
+  }
   out.push('');
   for (const r of results) {
     out.push(`### ${r.outcome.toUpperCase()} ${r.id}`, '', r.title, '');
+    const repeat = options.repeatOf?.(r.id);
+    if (repeat) out.push(`Runs: ${repeatText(repeat)}`, '');
     for (const v of r.verdicts) out.push(`- ${verdictLine(v)}`);
     out.push('', '<details><summary>trace</summary>', '', fence(caseText(r)), '', '</details>', '');
   }
   return out.join('\n');
+}
+
+export function markdownFromReport(report: RunReport): string {
+  const m = report.meta;
+  const byId = new Map(report.cases.map((c) => [c.result.id, c]));
+  const remarks: string[] = [];
+  if (m.strict) {
+    const n = strictFailures(report);
+    remarks.push(`Strict mode: warnings fail the run${n > 0 ? ` (${n} warning${n === 1 ? '' : 's'} here)` : ''}. Run ${reportFailed(report) ? 'FAILED' : 'passed'}.`);
+  }
+  if (m.shard) remarks.push(`Shard ${m.shard.index}/${m.shard.count}: ${report.cases.length} of ${m.selected} selected test cases.`);
+  if (m.mergedFrom) remarks.push(`Merged from ${m.mergedFrom.length} reports: ${m.mergedFrom.join(', ')}.`);
+  if (m.interrupted) remarks.push(`Interrupted (${m.interrupted}): cases still running are errors, cases not started are skipped.`);
+  return buildMarkdownReport(
+    report.cases.map((c) => c.result),
+    {
+      client: m.client,
+      startedAt: m.startedAt,
+      wallMs: m.wallMs,
+      config: { transport: m.transport, t1: String(m.config.timers.t1), noDirection: m.config.ambiguity.noDirection, participantsOn404: m.config.ambiguity.participantsOn404, configDigest: m.configDigest, harnessVersion: m.version },
+      remarks,
+      repeatOf: (id) => byId.get(id)?.repeat,
+    },
+  );
 }

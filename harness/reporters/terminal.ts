@@ -3,7 +3,7 @@
  * stdout is not a TTY (CI logs) only failures, errors, warnings and the summary are printed.
  */
 import pc from 'picocolors';
-import type { Outcome, TestCaseResult, Totals } from '../verdict/verdict.ts';
+import { OUTCOMES, type Outcome, type TestCaseResult, type Totals } from '../verdict/verdict.ts';
 import { headline } from './case-text.ts';
 
 export interface TerminalOptions {
@@ -27,8 +27,9 @@ export function outcomeLabel(outcome: Outcome): string {
   return PAINT[outcome](text.padEnd(6));
 }
 
-export function caseLine(result: TestCaseResult): string {
-  const ms = `${Math.round(result.durationMs)} ms`;
+/** `run` is `2/3` when a case runs more than once (--repeat). */
+export function caseLine(result: TestCaseResult, run?: string): string {
+  const ms = `${Math.round(result.durationMs)} ms${run ? `, run ${run}` : ''}`;
   const line = `  ${outcomeLabel(result.outcome)} ${result.id}  ${pc.dim(`[${result.requirements.join(' ')}]`)}  ${result.title}  ${pc.dim(ms)}`;
   if (result.outcome === 'pass' || result.outcome === 'informative') return line;
   return `${line}\n        ${pc.dim('└')} ${headline(result)}`;
@@ -41,23 +42,16 @@ export class TerminalReporter {
     for (const l of lines) this.options.write(l + '\n');
   }
 
-  caseFinished(result: TestCaseResult): void {
-    if (this.options.verbose || !['pass', 'informative'].includes(result.outcome)) this.options.write(caseLine(result) + '\n');
+  caseFinished(result: TestCaseResult, run?: string): void {
+    if (this.options.verbose || !['pass', 'informative'].includes(result.outcome)) this.options.write(caseLine(result, run) + '\n');
   }
 
-  summary(t: Totals, wallMs: number, outputs: string[]): void {
-    const rows: [Outcome, number][] = [
-      ['pass', t.pass],
-      ['warning', t.warning],
-      ['informative', t.informative],
-      ['inconclusive', t.inconclusive],
-      ['fail', t.fail],
-      ['error', t.error],
-      ['skipped', t.skipped],
-    ];
+  /** `remarks`: lines under the counts (strict verdict, flaky cases, shard). */
+  summary(t: Totals, wallMs: number, outputs: string[], remarks: readonly string[] = []): void {
     const w = this.options.write;
     w(`\n${pc.bold('Summary')}  ${t.total} test cases in ${(wallMs / 1000).toFixed(2)} s\n`);
-    for (const [outcome, n] of rows) w(`  ${outcomeLabel(outcome)} ${String(n).padStart(4)}\n`);
+    for (const outcome of OUTCOMES) w(`  ${outcomeLabel(outcome)} ${String(t[outcome]).padStart(4)}\n`);
+    for (const r of remarks) w(`  ${r}\n`);
     for (const o of outputs) w(`  ${o}\n`);
   }
 }
