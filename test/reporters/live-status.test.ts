@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import { FakeClock } from '../../harness/core/clock.ts';
 import { installStopHandlers, signalExitCode, type StopSignal } from '../../harness/cli/stop-handlers.ts';
-import { COUNTDOWN_MIN_MS, observeEventLog, windowName } from '../../harness/cli/wait-observer.ts';
+import { COUNTDOWN_MIN_MS, observeEventLog, observeUpperTester, windowName } from '../../harness/cli/wait-observer.ts';
+import type { UpperTester } from '../../harness/client/types.ts';
 import type { PfEventLog } from '../../harness/pf/types.ts';
 import { clockText, estimateLeftMs, fitWidth, LiveStatus, priorCaseMs } from '../../harness/reporters/live-status.ts';
 import { REAL_WINDOWS, SCALED_WINDOWS } from '../../harness/testcase/config.ts';
@@ -79,6 +80,25 @@ describe('live status line (TTY)', () => {
     expect(waits).to.deep.equal([['the client (quarantineMs window)', 300_000]]);
     expect(ended).to.equal(1);
     expect(windowName(12_345, REAL_WINDOWS)).to.equal('the client (12 s window)');
+  });
+});
+
+describe('upper-tester steps as waits', () => {
+  it('each step shows as a wait of up to utMs and ends when the step does; everything else passes through', async () => {
+    const waits: string[] = [];
+    let ended = 0;
+    const ut = {
+      supports: new Set(['queueMessage']),
+      queueMessage: async (group: string, text: string) => ({ ok: true as const, value: `${group}:${text}` }),
+    } as unknown as UpperTester;
+    const observed = observeUpperTester(ut, 10_000, (what, ms) => {
+      waits.push(`${what} ${ms}`);
+      return () => ended++;
+    });
+    expect(observed.supports.has('queueMessage')).to.equal(true);
+    expect(await observed.queueMessage('grp', 'hi')).to.deep.equal({ ok: true, value: 'grp:hi' });
+    expect(waits).to.deep.equal(['the upper tester (queueMessage) 10000']);
+    expect(ended).to.equal(1);
   });
 });
 
