@@ -3,6 +3,7 @@
  * sends (§2.3). Exact text, CRLF line ends, fixed line order, no normalisation: deliberately odd
  * descriptions (two direction attributes, no a=setup, port 0, extra m=audio …) are expressible.
  */
+import { msrpAttributeLine, type MsrpAttributeField } from './msrp-attributes.ts';
 import type { Direction, SetupValue } from './types.ts';
 
 export interface MsrpSdpOptions {
@@ -62,15 +63,15 @@ function build(options: MsrpSdpOptions, role: Role): string {
   session.push(...extra('session'));
 
   const setupLine = setup === null ? [] : [`a=setup:${setup}`];
-  const listLine = (name: string, values: string[]): string[] => (values.length > 0 ? [`a=${name}:${values.join(' ')}`] : []);
+  const listLine = (field: Exclude<MsrpAttributeField, 'maxSize'>, values: string[]): string[] => (values.length > 0 ? [msrpAttributeLine(field, values)] : []);
   const media = [
     `m=message ${options.port} ${options.protocol ?? 'TCP/MSRP'} *`,
-    ...listLine('accept-types', options.acceptTypes ?? DEFAULT_ACCEPT_TYPES),
-    ...listLine('accept-wrapped-types', options.acceptWrappedTypes ?? DEFAULT_ACCEPT_WRAPPED_TYPES),
+    ...listLine('acceptTypes', options.acceptTypes ?? DEFAULT_ACCEPT_TYPES),
+    ...listLine('acceptWrappedTypes', options.acceptWrappedTypes ?? DEFAULT_ACCEPT_WRAPPED_TYPES),
     // §2.1 (PF offer) writes path before setup; §2.3 (client answer, as rcsjta does) setup before path.
     ...(role === 'offer' ? [...listLine('path', options.path), ...setupLine] : [...setupLine, ...listLine('path', options.path)]),
   ];
-  if (options.maxSize !== undefined) media.push(`a=max-size:${options.maxSize}`);
+  if (options.maxSize !== undefined) media.push(msrpAttributeLine('maxSize', options.maxSize));
   if (mediaDirection) media.push(`a=${mediaDirection}`);
   media.push(...extra('media'));
 

@@ -1,9 +1,12 @@
 /**
- * Typed wrapper around sdp-transform's grammar table, extended with the RFC 4975 §8 attributes
- * MSRP needs. sdp-transform keeps unknown attributes in `invalid[]`; these rows make them fields.
+ * Typed wrapper around sdp-transform. sdp-transform keeps attributes it has no row for in
+ * `invalid[]`; the RFC 4975 §8 attributes (msrp-attributes.ts) are lifted from there into fields of
+ * the same object. sdp-transform's grammar is a module singleton shared with every other user of
+ * the library, so it is only ever read here, never extended.
  */
 import sdpTransform from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
+import { msrpAttribute } from './msrp-attributes.ts';
 
 /** One row of sdp-transform's table (`lib/grammar.js`); @types does not declare it. */
 export interface GrammarRule {
@@ -14,14 +17,14 @@ export interface GrammarRule {
   format: string | ((o: Record<string, unknown>) => string);
 }
 
-type Grammar = Record<string, GrammarRule[]>;
+type Grammar = Readonly<Record<string, readonly GrammarRule[]>>;
 
-/** The fields the MSRP rows below add to a media (or session) object. */
+/** The fields the MSRP attributes add to a media (or session) object. */
 export interface MsrpAttributeFields {
   path?: string;
   acceptTypes?: string;
   acceptWrappedTypes?: string;
-  /** sdp-transform turns an all-digit value into a number. */
+  /** An all-digit value becomes a number, as sdp-transform does for its own fields. */
   maxSize?: number | string;
 }
 
@@ -30,30 +33,33 @@ export type MsrpSessionDescription = Omit<SessionDescription, 'media'> & MsrpAtt
 
 const grammar = (sdpTransform as unknown as { grammar: Grammar }).grammar;
 
-const msrpRows: GrammarRule[] = [
-  // a=path:msrp://192.0.2.10:7394/pf8s3kq1;tcp
-  { name: 'path', reg: /^path:(.*)/, format: 'path:%s' },
-  // a=accept-types:message/cpim application/im-iscomposing+xml
-  { name: 'acceptTypes', reg: /^accept-types:(.*)/, format: 'accept-types:%s' },
-  // a=accept-wrapped-types:text/plain message/imdn+xml
-  { name: 'acceptWrappedTypes', reg: /^accept-wrapped-types:(.*)/, format: 'accept-wrapped-types:%s' },
-  // a=max-size:65536
-  { name: 'maxSize', reg: /^max-size:(.*)/, format: 'max-size:%s' },
-];
+type Level = { invalid?: { value: string }[] } & MsrpAttributeFields;
 
-/** Idempotent: the grammar is a module singleton, so install each row once, before the catch-all. */
-export function installMsrpRows(): void {
-  const rows = grammar.a!;
-  for (const row of msrpRows) {
-    if (rows.some((r) => r.name === row.name)) continue;
-    rows.splice(rows.length - 1, 0, row);
+/** Moves `invalid[]` entries that are MSRP attributes into their fields (the last one wins, as in sdp-transform). */
+function liftMsrpAttributes(level: Level): void {
+  if (level.invalid === undefined) return;
+  const rest: { value: string }[] = [];
+  for (const entry of level.invalid) {
+    const colon = entry.value.indexOf(':');
+    const row = colon === -1 ? undefined : msrpAttribute(entry.value.slice(0, colon));
+    if (row === undefined) {
+      rest.push(entry);
+      continue;
+    }
+    const value = entry.value.slice(colon + 1);
+    if (row.field === 'maxSize') level.maxSize = String(Number(value)) === value ? Number(value) : value;
+    else level[row.field] = value;
   }
+  if (rest.length === 0) delete level.invalid;
+  else level.invalid = rest;
 }
-installMsrpRows();
 
-/** sdp-transform's parse with the MSRP rows installed. */
+/** sdp-transform's parse, with the MSRP attributes as fields. */
 export function transformParse(text: string): MsrpSessionDescription {
-  return sdpTransform.parse(text) as unknown as MsrpSessionDescription;
+  const session = sdpTransform.parse(text) as unknown as MsrpSessionDescription;
+  liftMsrpAttributes(session as Level);
+  for (const media of session.media) liftMsrpAttributes(media as Level);
+  return session;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
 import { attributeRuleName, transformParse, type MsrpSessionDescription } from './grammar.ts';
-import { parseMsrpUri } from '../msrp/uri.ts';
+import { msrpAttribute, type MsrpAttributeValues } from './msrp-attributes.ts';
 import {
   SETUP_VALUES,
   type AttributeLine,
@@ -86,7 +86,6 @@ const TIMING = /^\d+ \d+$/;
 const PROTO = "[A-Za-z0-9!#$%&'*+\\-.^_`{|}~/]+";
 const MEDIA_LINE = new RegExp(`^(${TOKEN}) (\\d+)(?:/(\\d+))? (${PROTO})((?: \\S+)+)$`);
 const ATTRIBUTE = new RegExp(`^(${TOKEN})(?::(.*))?$`, 's');
-const MEDIA_TYPE_ENTRY = new RegExp(`^(\\*|${TOKEN}/(?:\\*|${TOKEN}))$`);
 
 interface MediaBuilder {
   index: number;
@@ -282,10 +281,6 @@ function mediaFromLine(index: number, value: string, line: LineRef, report: Repo
   return builder;
 }
 
-function splitList(value: string): string[] {
-  return value.split(' ');
-}
-
 function parseAttribute(value: string, line: LineRef, level: Level, target: LevelAttributes, report: Report): void {
   const m = ATTRIBUTE.exec(value);
   if (!m) {
@@ -311,33 +306,14 @@ function parseAttribute(value: string, line: LineRef, level: Level, target: Leve
       }
       if (firstAt(target, 'setupRaw', name, level, line, report)) target.setupRaw = attrValue ?? '';
       break;
-    case 'path': {
-      const uris = splitList(attrValue ?? '');
-      for (const uri of uris) {
-        const r = parseMsrpUri(uri);
-        if (!r.ok) for (const d of r.diagnostics) report('MSRP_PATH_INVALID', d.message, 'RFC 4975 §8.2', line);
-      }
-      if (firstAt(target, 'path', name, level, line, report)) target.path = uris;
-      break;
-    }
-    case 'accept-types':
-    case 'accept-wrapped-types': {
-      const entries = splitList(attrValue ?? '');
-      let bad: string[] = [];
-      for (const e of entries) if (!MEDIA_TYPE_ENTRY.test(e)) bad = [...bad, e];
-      if (bad.length > 0) report('MSRP_ACCEPT_TYPES_INVALID', `a=${name} entries ${bad.map((b) => JSON.stringify(b)).join(', ')} are not type/subtype or "*"`, 'RFC 4975 §8.6', line);
-      const field = name === 'accept-types' ? 'acceptTypes' : 'acceptWrappedTypes';
-      if (firstAt(target, field, name, level, line, report)) target[field] = bad.length === 0 ? entries : entries.filter((e) => e.length > 0);
-      break;
-    }
-    case 'max-size':
-      if (attrValue === undefined || !/^\d+$/.test(attrValue)) {
-        report('MSRP_MAX_SIZE_INVALID', `a=max-size value "${attrValue ?? ''}" is not a number of octets`, 'RFC 4975 §8.6', line);
-      } else if (firstAt(target, 'maxSize', name, level, line, report)) {
-        target.maxSize = Number(attrValue);
-      }
-      break;
     default: {
+      const msrp = msrpAttribute(name);
+      if (msrp !== undefined) {
+        const read = msrp.parse(attrValue);
+        for (const problem of read.problems) report(problem.code, problem.message, msrp.clause, line);
+        if (read.value !== undefined && firstAt(target, msrp.field, name, level, line, report)) (target as Partial<MsrpAttributeValues>)[msrp.field] = read.value as never;
+        break;
+      }
       // Only an attribute the harness does not know needs the walk over sdp-transform's rows.
       const rule = attributeRuleName(value);
       if (rule === undefined) {

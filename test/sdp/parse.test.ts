@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import sdpTransform from 'sdp-transform';
 import type { Diagnostic } from '../../harness/core/diagnostic.ts';
-import { installMsrpRows } from '../../harness/sdp/grammar.ts';
+import { MSRP_ATTRIBUTES, msrpAttribute } from '../../harness/sdp/msrp-attributes.ts';
 import { buildMsrpOffer, findMsrpMedia, parseSdp, SDP_PARSE_CODES, type MsrpSdpOptions } from '../../harness/sdp/index.ts';
 
 const dir = new URL('../../fixtures/sdp/', import.meta.url);
@@ -145,11 +145,24 @@ describe('sdp/parse', () => {
     expect(sdp.sessionDirections.map((d) => d.value)).to.deep.equal(['sendonly']);
   });
 
-  it('installs the MSRP grammar rows once, before sdp-transform\'s catch-all', () => {
-    installMsrpRows();
+  it('leaves sdp-transform\'s shared grammar as the library ships it, and still fills the MSRP fields', () => {
     const rows = (sdpTransform as unknown as { grammar: { a: { name?: string; push?: string }[] } }).grammar.a;
     expect(rows[rows.length - 1]!.push).to.equal('invalid');
-    for (const name of ['path', 'acceptTypes', 'acceptWrappedTypes', 'maxSize']) expect(rows.filter((r) => r.name === name), name).to.have.length(1);
+    expect(rows.filter((r) => MSRP_ATTRIBUTES.some((m) => m.field === r.name))).to.deep.equal([]);
+    const text = 'v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=message 7394 TCP/MSRP *\r\na=path:msrp://192.0.2.1:7394/x;tcp\r\na=max-size:65536\r\na=x-other:1\r\n';
+    // Another user of sdp-transform sees the library's own behaviour: a=path is not one of its rows.
+    expect((sdpTransform.parse(text).media[0] as { invalid?: unknown[] }).invalid).to.have.length(3);
+    const media = parseSdp(text).session.media[0]!;
+    expect([media.path, media.maxSize]).to.deep.equal(['msrp://192.0.2.1:7394/x;tcp', 65536]);
+    expect((media as { invalid?: { value: string }[] }).invalid).to.deep.equal([{ value: 'x-other:1' }]);
+  });
+
+  it('every RFC 4975 attribute row parses its example clean and formats it back', () => {
+    for (const row of MSRP_ATTRIBUTES) {
+      const read = msrpAttribute(row.name)!.parse(row.example);
+      expect(read.problems, row.name).to.deep.equal([]);
+      expect(msrpAttribute(row.name)!.format(read.value as never), row.name).to.equal(row.example);
+    }
   });
 
   it('never throws on junk', () => {
