@@ -14,14 +14,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import drachtio from 'drachtio-srf/lib/sip-parser/parser.js';
 import { SipStreamFramer } from '../harness/sip/framer.ts';
-import { hasIcsi } from '../harness/sip/caller-prefs.ts';
+import { CPM_SESSION_ICSI as ICSI, hasIcsi } from '../harness/sip/caller-prefs.ts';
 import { parseCSeq, parseNameAddr, parseVia } from '../harness/sip/headers.ts';
 import { headerValue, headerValues, type SipMessage } from '../harness/sip/message.ts';
 import { parseSipMessage } from '../harness/sip/parser.ts';
 import { serializeSipMessage } from '../harness/sip/serializer.ts';
 import { bench, compareRates, type BenchOutput } from './lib.ts';
 
-const ICSI = 'urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session';
 
 export async function run(): Promise<BenchOutput[]> {
   const invite = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'sip', 'golden', '2.1-invite.sip'));

@@ -4,11 +4,13 @@
  * feature tag (N4) and an extra unsupported stream (E8) — with a final response.
  */
 import type { InviteSpec } from '../harness/pf/types.ts';
+import { CPM_SESSION_ICSI, encodeIcsi } from '../harness/sip/caller-prefs.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
 import { endSession, establish, is2xx, statusText } from './lib/steps.ts';
 
 const GROUP = 'invite-handling';
-const ICSI = 'urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session';
+/** The ICSI as a feature-tag value, percent-encoded (TS 24.229 §7.2A.8). */
+const ICSI = encodeIcsi(CPM_SESSION_ICSI);
 
 interface HandlingRow {
   name: string;

@@ -6,7 +6,7 @@
 import type { PfEvent } from '../harness/pf/types.ts';
 import type { TestContext } from '../harness/testcase/context.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
-import { expectSubscribe } from './conference.ts';
+import { expectSubscribe } from './lib/subscription.ts';
 import { deliver, endSession, establish } from './lib/steps.ts';
 import { awaitNotification, judgeReturned } from './lib/notifications.ts';
 

@@ -4,15 +4,14 @@
  * something to send (2a, NOTE), and after a 404 sends a later message through re-join (1b-i-b).
  */
 import type { DeferredSession, PfEvent, PfEventOf } from '../harness/pf/types.ts';
-import { hasIcsi } from '../harness/sip/caller-prefs.ts';
+import { CPM_SESSION_ICSI, hasIcsi } from '../harness/sip/caller-prefs.ts';
 import { headerValues } from '../harness/sip/message.ts';
 import type { TestContext } from '../harness/testcase/context.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
-import { expectSubscribe } from './conference.ts';
+import { expectSubscribe } from './lib/subscription.ts';
 import { endSession, establish, ofType, targetsGroup } from './lib/steps.ts';
 
 const GROUP = 'outgoing';
-const CPM_ICSI = 'urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session';
 
 /** The client's own chat message with this text, on any MSRP session. */
 function ownMessage(text: string): (e: PfEvent) => boolean {
@@ -133,7 +132,7 @@ const rejoinWithQueued = defineTestCase({
     }
     const problems: string[] = [];
     if (!targetsGroup(t, rejoin.request.uri)) problems.push(`Request-URI ${rejoin.request.uri} is not the group session identity`);
-    if (!hasIcsi(headerValues(rejoin.request, 'accept-contact'), CPM_ICSI).present) problems.push('no CPM feature tag in Accept-Contact');
+    if (!hasIcsi(headerValues(rejoin.request, 'accept-contact'), CPM_SESSION_ICSI).present) problems.push('no CPM feature tag in Accept-Contact');
     if (problems.length > 0) t.warn('7.3.12-2a', `re-join INVITE deviates from 7.3.1.5 as digested: ${problems.join('; ')}`, rejoin, 'U');
     const session = rejoin.session;
     const sent = session ? await t.pf.events.waitFor(ownMessage(text), { within: t.windows.imdnMs + t.windows.msrpConnectMs, since: mark }) : null;

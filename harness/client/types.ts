@@ -3,7 +3,7 @@
  * into the client's application layer (PROTOCOLS.md §1.4). The built-in reference client
  * implements both in-process; external clients come through SIP addresses and an HTTP UT.
  */
-import type { TransportKind } from '../core/trace.ts';
+import type { TransportAddress } from '../core/trace.ts';
 
 export interface UtOk<T = undefined> {
   readonly ok: true;
@@ -68,11 +68,8 @@ export interface UpperTester {
   reset?(): Promise<UtResult>;
 }
 
-export interface RegistrarAddress {
-  readonly transport: TransportKind;
-  readonly address: string;
-  readonly port: number;
-}
+/** Where the client REGISTERs (the PF's registrar). */
+export type RegistrarAddress = TransportAddress;
 
 /** What the runner tells a client before each test case. */
 export interface ClientEnvironment {

@@ -15,6 +15,11 @@ export interface Endpoint {
   readonly port: number;
 }
 
+/** Where a SIP or MSRP peer listens: an endpoint and the transport to reach it over. */
+export interface TransportAddress extends Endpoint {
+  readonly transport: TransportKind;
+}
+
 interface TraceBase {
   /** Process-wide sequence number: total order of events. */
   readonly seq: number;

@@ -2,17 +2,17 @@
 import type { Clock } from '../core/clock.ts';
 import { newBranch } from '../core/ids.ts';
 import type { TraceSink, TransportKind } from '../core/trace.ts';
+import { CPM_FEATURE_TAG } from '../sip/caller-prefs.ts';
 import type { Dialog } from '../sip/dialog.ts';
 import type { SipStack, Target } from '../sip/stack.ts';
-import type { RunConfig } from '../testcase/config.ts';
+import type { PfConfig } from './config.ts';
 import type { EventLog } from './event-log.ts';
-import { CPM_FEATURE_TAG } from './invite-builder.ts';
 import type { GroupSpec } from './types.ts';
 
 export interface PfContext {
   readonly stack: SipStack;
   readonly log: EventLog;
-  readonly config: RunConfig;
+  readonly config: PfConfig;
   readonly clock: Clock;
   readonly trace: TraceSink;
   readonly actor: string;

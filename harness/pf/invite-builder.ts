@@ -4,16 +4,12 @@
  * placement, setup, header sets, Accept-Contact encodings, mode-B participant list) is a field.
  */
 import { buildRequest } from '../sip/build.ts';
+import { CPM_ACCEPT_CONTACT, CPM_FEATURE_TAG } from '../sip/caller-prefs.ts';
 import type { SipHeaderField, SipRequest } from '../sip/message.ts';
 import { buildMsrpOffer } from '../sdp/build.ts';
 import { escapeXml } from '../xml/safe-xml.ts';
 import type { GroupSpec, InviteSpec, Participant } from './types.ts';
 
-/** The CPM session ICSI (OMA CPM), percent-encoded for a feature-tag value (TS 24.229 §7.2A.8). */
-export const CPM_ICSI = 'urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session';
-export const CPM_ICSI_ENCODED = 'urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session';
-export const CPM_FEATURE_TAG = `+g.3gpp.icsi-ref="${CPM_ICSI_ENCODED}"`;
-export const CANONICAL_ACCEPT_CONTACT = `*;${CPM_FEATURE_TAG}`;
 export const PF_ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, MESSAGE, UPDATE';
 
 export interface GroupInviteParams {
@@ -109,7 +105,7 @@ export function buildGroupInvite(params: GroupInviteParams): BuiltInvite {
   const sdp = buildOfferSdp(params);
   const contactUri = withTransport(spec.contactUri ?? group.identity, transport);
   const headers: SipHeaderField[] = (params.route ?? []).map((value) => ({ name: 'Route', value }));
-  headers.push({ name: spec.acceptContact?.headerName ?? 'Accept-Contact', value: spec.acceptContact?.value ?? CANONICAL_ACCEPT_CONTACT });
+  headers.push({ name: spec.acceptContact?.headerName ?? 'Accept-Contact', value: spec.acceptContact?.value ?? CPM_ACCEPT_CONTACT });
   if (full) {
     headers.push({ name: 'P-Asserted-Identity', value: angle(group.identity) });
     headers.push({ name: 'Conversation-ID', value: group.conversationId });

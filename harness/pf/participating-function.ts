@@ -6,8 +6,7 @@
 import { systemClock } from '../core/clock.ts';
 import { harnessError, HarnessFailure } from '../core/diagnostic.ts';
 import { newCallId, newTag } from '../core/ids.ts';
-import type { TransportKind } from '../core/trace.ts';
-import type { RegistrarAddress } from '../client/types.ts';
+import type { TransportAddress, TransportKind } from '../core/trace.ts';
 import { formatMsrpUri } from '../msrp/uri.ts';
 import { localMsrpUri, MsrpSession } from '../msrp/session.ts';
 import { buildMsrpAnswer } from '../sdp/build.ts';
@@ -21,11 +20,11 @@ import { getParam } from '../sip/lex.ts';
 import { parseSipUri } from '../sip/uri.ts';
 import { formatNameAddr, parseNameAddr, tagOf } from '../sip/headers.ts';
 import { headerValue, type SipRequest, type SipResponse } from '../sip/message.ts';
-import { Registrar, type Binding } from '../sip/registrar.ts';
+import { Registrar, registeredContact, type Binding } from '../sip/registrar.ts';
 import { SipStack, type ServerTransaction, type Target } from '../sip/stack.ts';
 import type { InboundMessage } from '../sip/transport.ts';
-import type { RunConfig } from '../testcase/config.ts';
 import { isGroupUri } from './conference.ts';
+import type { PfConfig } from './config.ts';
 import { dialogTarget, groupContact, pfVia, type PfContext } from './context.ts';
 import { msrpTraceTap, PfDeferredSession } from './deferred-session.ts';
 import { EventLog } from './event-log.ts';
@@ -45,7 +44,7 @@ import type {
 } from './types.ts';
 
 /** The §2.11 group: Alice (original sender) and the client connected, Carol departed. */
-export function defaultGroup(config: RunConfig, overrides: Partial<GroupSpec> = {}): GroupSpec {
+export function defaultGroup(config: PfConfig, overrides: Partial<GroupSpec> = {}): GroupSpec {
   return {
     identity: config.identities.groupIdentity,
     conversationId: 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6',
@@ -83,9 +82,9 @@ function isSdp(message: SipRequest | SipResponse): boolean {
 }
 
 export class ParticipatingFunction implements ParticipatingFunctionApi {
-  readonly registrar: RegistrarAddress;
+  readonly registrar: TransportAddress;
   readonly group: GroupSpec;
-  readonly config: RunConfig;
+  readonly config: PfConfig;
   conference: ConferencePolicy = { mode: 'active' };
   rejoin: { answer: 'accept' | number } = { answer: 'accept' };
 
@@ -203,6 +202,16 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
 
   sendNotify(subscriptionId: string, options: NotifyOptions = {}): Promise<NotifyResult> {
     return this.notifier.sendNotify(subscriptionId, options);
+  }
+
+  carriedContact(): string | null {
+    const binding = this.currentBinding();
+    return binding === null ? null : registeredContact(binding);
+  }
+
+  async endCase(): Promise<void> {
+    const active = this.notifier.list().filter((s) => s.state === 'active');
+    await Promise.all(active.map((s) => this.notifier.sendNotify(s.id, { state: 'terminated', reason: 'noresource', body: null }).catch(() => undefined)));
   }
 
   // -------------------------------------------------------------------------------------------

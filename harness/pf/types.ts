@@ -16,11 +16,11 @@ import type {
   ParsedCpim,
   ParsedImdn,
   ParsedSdp,
-  RegistrarAddress,
-  RunConfig,
+  PfConfig,
   SipRequest,
   SipResponse,
   TraceSink,
+  TransportAddress,
 } from './lower.ts';
 
 export type { Binding, Dialog, MsrpSession, ParsedCpim, ParsedImdn };
@@ -46,7 +46,7 @@ export interface GroupSpec {
 }
 
 export interface PfOptions {
-  config: RunConfig;
+  config: PfConfig;
   trace: TraceSink;
   /** Trace actor name; default 'pf'. */
   actor?: string;
@@ -288,10 +288,11 @@ export interface SubscriptionInfo {
 
 /** What `ParticipatingFunction` (harness/pf/participating-function.ts) implements. */
 export interface ParticipatingFunctionApi {
-  readonly registrar: RegistrarAddress;
+  /** Where the client REGISTERs: the PF's own listen address over the run's transport. */
+  readonly registrar: TransportAddress;
   readonly group: GroupSpec;
   readonly events: PfEventLog;
-  readonly config: RunConfig;
+  readonly config: PfConfig;
   /** Mutable between steps. */
   conference: ConferencePolicy;
   /** Client-initiated INVITE to the group identity: accept (200 + MSRP, then a DeferredSession) or answer with a status. */
@@ -317,6 +318,14 @@ export interface ParticipatingFunctionApi {
   subscriptions(): readonly SubscriptionInfo[];
   /** Every Call-ID this PF sent or received a request in (to mark them stale for the next case). */
   callIds(): readonly string[];
+  /** The current binding's Contact as the client registered it (feature tags kept), for the next case's PF to adopt; null when unbound. */
+  carriedContact(): string | null;
+  /**
+   * The case is over, the client stays up: every active conference subscription gets NOTIFY
+   * terminated;reason=noresource (RFC 6665 §4.1.3: the resource is gone, do not retry it), so the
+   * client's next session subscribes afresh. Never throws; settles when every NOTIFY is answered or timed out.
+   */
+  endCase(): Promise<void>;
   /** Closes everything; never throws; no leaked handles. */
   close(): Promise<void>;
 }

@@ -20,6 +20,7 @@ import { parseSdp } from '../sdp/parse.ts';
 import { negotiateSetup } from '../sdp/setup.ts';
 import { buildRequest, buildResponse } from '../sip/build.ts';
 import { Dialog } from '../sip/dialog.ts';
+import { CPM_ACCEPT_CONTACT, CPM_FEATURE_TAG } from '../sip/caller-prefs.ts';
 import { getParam } from '../sip/lex.ts';
 import { parseSipUri } from '../sip/uri.ts';
 import { parseContentType, parseExpires, parseNameAddr, parseSubscriptionState } from '../sip/headers.ts';
@@ -30,7 +31,6 @@ import {
   afterDelivery,
   buildImdnBody,
   byeResponse,
-  CPM_FEATURE_TAG,
   decideInvite,
   imdnEnvelope,
   imdnRoute,
@@ -703,7 +703,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       const offer = buildMsrpOffer({ address: env.registrar.address, port: msrp.uri.port ?? 0, path: [formatMsrpUri(msrp.uri)], setup: 'actpass', sessionId: Date.now() });
       group.contributionId ??= randomToken(16);
       const headers: SipHeaderField[] = [
-        { name: 'Accept-Contact', value: `*;${CPM_FEATURE_TAG}` },
+        { name: 'Accept-Contact', value: CPM_ACCEPT_CONTACT },
         { name: 'Contribution-ID', value: group.contributionId },
       ];
       if (group.conversationId !== undefined) headers.push({ name: 'Conversation-ID', value: group.conversationId });

@@ -10,12 +10,10 @@ import { findMsrpMedia } from '../sdp/msrp-media.ts';
 import { answerSetupFor } from '../sdp/setup.ts';
 import type { Direction, MediaView, ParsedSdp, SetupValue } from '../sdp/types.ts';
 import { parseSipUri } from '../sip/uri.ts';
-import { hasIcsi } from '../sip/caller-prefs.ts';
+import { CPM_SESSION_ICSI, hasIcsi } from '../sip/caller-prefs.ts';
 import type { Behaviour } from './behaviour.ts';
 
 /** The CPM session ICSI (OMA CPM; encoded in Accept-Contact per TS 24.229 §7.2A.8). */
-export const CPM_SESSION_ICSI = 'urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session';
-export const CPM_FEATURE_TAG = '+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"';
 
 // ---------------------------------------------------------------------------------------------
 // INVITE (7.3.12-1a, 1a-i, 1a-ii)

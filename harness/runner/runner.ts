@@ -9,7 +9,6 @@ import type { ClientFactory, ClientUnderTest } from '../client/types.ts';
 import { setDiagnosticTextLimit } from '../core/diagnostic.ts';
 import { TraceRecorder, type TraceSink } from '../core/trace.ts';
 import type { Binding, ParticipatingFunctionApi } from '../pf/types.ts';
-import { formatNameAddr } from '../sip/headers.ts';
 import type { RunConfig, Windows } from '../testcase/config.ts';
 import { CaseContext, SkipSignal } from '../testcase/context.ts';
 import type { TestCaseDefinition } from '../testcase/definition.ts';
@@ -167,29 +166,14 @@ export async function runCase(definition: TestCaseDefinition, options: RunOption
   } finally {
     // A REGISTER refresh during the case moves the binding; the next case's PF must adopt that one.
     if (client?.persistent && pf) {
-      const last = pf.currentBinding();
-      if (last) client.observedBinding?.(carriedContact(last));
-      await bounded(endSubscriptions(pf));
+      const last = pf.carriedContact();
+      if (last !== null) client.observedBinding?.(last);
+      await bounded(pf.endCase());
       for (const id of pf.callIds()) options.staleCallIds?.add(id);
     }
     await bounded(client?.stop());
     await bounded(pf?.close());
   }
-}
-
-/**
- * The case's conference is over: RFC 6665 §4.1.3 noresource tells a client that stays up (it is
- * not restarted per case) not to expect this subscription any more and not to retry it, so its
- * next session subscribes afresh instead of trusting a dialog whose notifier is gone.
- */
-async function endSubscriptions(pf: ParticipatingFunctionApi): Promise<void> {
-  const active = pf.subscriptions().filter((s) => s.state === 'active');
-  await Promise.all(active.map((s) => pf.sendNotify(s.id, { state: 'terminated', reason: 'noresource', body: null }).catch(() => undefined)));
-}
-
-/** `<uri>;feature-tags` as the client registered it, so an adopted binding keeps its Contact params. */
-export function carriedContact(binding: Binding): string {
-  return binding.contactParams.length === 0 ? binding.contact : formatNameAddr({ uri: binding.contact, params: [...binding.contactParams] });
 }
 
 /**
@@ -204,7 +188,7 @@ async function bindClient(client: ClientUnderTest, pf: ParticipatingFunctionApi,
     const waited = await race(pf.waitForRegistration(withinMs), withinMs + TEARDOWN_LIMIT_MS, signal);
     if (waited.kind === 'aborted') throw new Error('run interrupted while waiting for the client to REGISTER');
     if (waited.kind !== 'done' || waited.value === null) return null;
-    client.observedBinding?.(carriedContact(waited.value));
+    client.observedBinding?.(pf.carriedContact() ?? waited.value.contact);
     return waited.value;
   } finally {
     stopCountdown?.();

@@ -76,6 +76,18 @@ export function encodeIcsi(icsi: string): string {
   return out;
 }
 
+/** `+g.3gpp.icsi-ref="<encoded ICSI>"`: the feature tag that names an IMS communication service (TS 24.229 §7.2A.8). */
+export function icsiFeatureTag(icsi: string): string {
+  return `+g.3gpp.icsi-ref="${encodeIcsi(icsi)}"`;
+}
+
+/** The CPM Feature Tag of OMA CPM Conversation Functions (§7.3.12: "the CPM Feature Tag 'urn:urn-7:…'"), defined once for the harness. */
+export const CPM_SESSION_ICSI = 'urn:urn-7:3gpp-service.ims.icsi.oma.cpm.session';
+/** `+g.3gpp.icsi-ref="urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.session"`, for Contact and Accept-Contact. */
+export const CPM_FEATURE_TAG = icsiFeatureTag(CPM_SESSION_ICSI);
+/** `Accept-Contact: *;+g.3gpp.icsi-ref="…"`, the canonical form (H1). */
+export const CPM_ACCEPT_CONTACT = `*;${CPM_FEATURE_TAG}`;
+
 function percentDecode(text: string): string {
   return text.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }

@@ -41,6 +41,11 @@ export interface Binding {
   readonly registeredAt: number;
 }
 
+/** The Contact as the client registered it (`<uri>;feature-tags`, no `expires`), or the bare URI when it had no params. */
+export function registeredContact(binding: Binding): string {
+  return binding.contactParams.length === 0 ? binding.contact : formatNameAddr({ uri: binding.contact, params: [...binding.contactParams] });
+}
+
 export type UnregisterReason = 'removed' | 'expired';
 
 export type RegistrationChange =

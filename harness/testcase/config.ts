@@ -2,27 +2,19 @@
  * PIXIT-style run parameters: timers, observation windows, identities and how to read the
  * spec's ambiguities. Test cases read these; they never hard-code a duration.
  */
-import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
+import { DEFAULT_LIMITS } from '../core/limits.ts';
 import type { TransportKind } from '../core/trace.ts';
+import type { Identities, PfConfig, PfWindows } from '../pf/config.ts';
+import type { SipTimers } from '../sip/timers.ts';
 
 export { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 
-export interface SipTimerValues {
-  t1: number;
-  t2: number;
-  t4: number;
-}
+export type SipTimerValues = SipTimers;
 
-/** Every wait of a test case, in milliseconds. */
-export interface Windows {
+/** Every wait of a test case, in milliseconds (the PF's own waits included). */
+export interface Windows extends PfWindows {
   /** Client REGISTER after start (or after UT goOnline). */
   registrationMs: number;
-  /** INVITE final response once a provisional arrived (RFC 3261 sets none: harness policy, PROTOCOLS §1.2 1a). */
-  finalResponseMs: number;
-  /** Client TCP connect + bind SEND, or its acceptance of ours (msrplib uses 30 s). */
-  msrpConnectMs: number;
-  /** MSRP transaction response (RFC 4975 implementations: 30 s). */
-  msrpTransactionMs: number;
   /** SUBSCRIBE after the ACK (7.3.12-1b-sub). */
   subscribeMs: number;
   /** Requested IMDN after the message's 200 (7.3.12-1b-ii). */
@@ -44,16 +36,7 @@ export interface Windows {
 export type NoDirectionReading = 'observe' | 'sdp-default' | 'literal';
 export type ParticipantsOn404Mode = 'notify-then-terminate' | 'invite-resource-list';
 
-export interface Identities {
-  /** The client's public identity. */
-  clientAor: string;
-  /** CPIM From of the deferred messages (the original sender). */
-  originalSender: string;
-  /** Group Session Identity (From/Contact of the PF's INVITE, SUBSCRIBE target). */
-  groupIdentity: string;
-  /** Host part used in PF Call-IDs etc. */
-  pfDomain: string;
-}
+export type { Identities };
 
 /** What the client under test implements (the PICS of a conformance suite). */
 export interface Pics {
@@ -61,26 +44,16 @@ export interface Pics {
   msrp: boolean;
 }
 
-export interface RunConfig {
-  transport: TransportKind;
-  /** Address the PF binds (loopback by default). */
-  address: string;
-  /** Fixed SIP ports of the PF (`--listen`, for clients that must be told where to REGISTER); 0 = ephemeral. */
-  listen: { udpPort: number; tcpPort: number };
-  /** Outbound proxy for the PF's requests (an IMS core or Kamailio between harness and client). */
-  proxy?: { address: string; port: number };
+/** The PF's part (listen address, proxy, timers, identities, limits) plus what the test cases read. */
+export interface RunConfig extends PfConfig {
   pics: Pics;
-  timers: SipTimerValues;
   windows: Windows;
-  identities: Identities;
   ambiguity: {
     /** E2: SDP offer without any direction attribute (PROTOCOLS §1.2). */
     noDirection: NoDirectionReading;
     /** 7.3.12-1b-i-c: how the PF delivers the last participants on 404. */
     participantsOn404: ParticipantsOn404Mode;
   };
-  /** What a client can make the harness hold, parse or write (core/limits.ts documents each). */
-  limits: Limits;
 }
 
 /** Windows for a real client on a lab network (PROTOCOLS.md proposals). */

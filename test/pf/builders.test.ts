@@ -7,13 +7,13 @@ import { validateWithXmllint as runXmllint, xmllintAvailable } from '../../harne
 import { findMsrpMedia } from '../../harness/sdp/msrp-media.ts';
 import { resolveDirection } from '../../harness/sdp/direction.ts';
 import { buildRequest } from '../../harness/sip/build.ts';
-import { hasIcsi } from '../../harness/sip/caller-prefs.ts';
+import { CPM_SESSION_ICSI, hasIcsi } from '../../harness/sip/caller-prefs.ts';
 import { parseNameAddr, tagOf } from '../../harness/sip/headers.ts';
 import { headerValue, headerValues, type SipRequest } from '../../harness/sip/message.ts';
 import { serializeSipMessage } from '../../harness/sip/serializer.ts';
 import { builtinConfig } from '../../harness/testcase/config.ts';
 import { conferenceDocument, decideSubscribe, isGroupUri, subscriptionStateValue } from '../../harness/pf/conference.ts';
-import { buildGroupInvite, buildResourceList, CPM_ICSI, type GroupInviteParams } from '../../harness/pf/invite-builder.ts';
+import { buildGroupInvite, buildResourceList, type GroupInviteParams } from '../../harness/pf/invite-builder.ts';
 import { defaultGroup } from '../../harness/pf/participating-function.ts';
 import type { GroupSpec, InviteSpec } from '../../harness/pf/types.ts';
 
@@ -71,7 +71,7 @@ describe('pf: group INVITE builder (PROTOCOLS §2.1)', () => {
     const invite = build({});
     it('H1: out of dialog (no To tag) with the CPM ICSI percent-encoded in Accept-Contact', () => {
       expect(tagOf(headerValue(invite, 'to')!)).to.equal(undefined);
-      const icsi = hasIcsi(headerValues(invite, 'accept-contact'), CPM_ICSI);
+      const icsi = hasIcsi(headerValues(invite, 'accept-contact'), CPM_SESSION_ICSI);
       expect(icsi.present).to.equal(true);
       expect(icsi.exactEncoding).to.equal(true);
       expect(icsi.diagnostics).to.deep.equal([]);

@@ -19,7 +19,7 @@ import { headerValue, type SipRequest } from '../../harness/sip/message.ts';
 import { SipStack, type ServerTransaction, type Target } from '../../harness/sip/stack.ts';
 import { builtinConfig, type RunConfig } from '../../harness/testcase/config.ts';
 import { ParticipatingFunction } from '../../harness/pf/participating-function.ts';
-import { CANONICAL_ACCEPT_CONTACT } from '../../harness/pf/invite-builder.ts';
+import { CPM_ACCEPT_CONTACT } from '../../harness/sip/caller-prefs.ts';
 import type { PfEvent, PfEventOf, PfEventType } from '../../harness/pf/types.ts';
 
 const AOR = 'sip:+15551230002@ims.example.net';
@@ -169,9 +169,10 @@ for (const transport of ['tcp', 'udp'] as const) describe(`pf: loopback against 
   let pf: ParticipatingFunction;
   let peer: Peer;
   const trace = new TraceRecorder();
+  const config = testConfig(transport);
 
   beforeEach(async () => {
-    pf = await ParticipatingFunction.start({ config: testConfig(transport), trace: trace.sink });
+    pf = await ParticipatingFunction.start({ config, trace: trace.sink });
     peer = await Peer.start(pf, trace);
   });
   afterEach(async () => {
@@ -180,7 +181,7 @@ for (const transport of ['tcp', 'udp'] as const) describe(`pf: loopback against 
   });
 
   it('register → INVITE → 200 → ACK → bind → SUBSCRIBE/NOTIFY → chunked delivery → IMDN → BYE', async () => {
-    const windows = pf.config.windows;
+    const windows = config.windows;
     expect(await peer.register()).to.equal(200);
     const binding = await pf.waitForRegistration(windows.registrationMs);
     expect(binding?.contact).to.equal(peer.stack.contactFor(transport));
@@ -272,7 +273,7 @@ for (const transport of ['tcp', 'udp'] as const) describe(`pf: loopback against 
       callId: newCallId('127.0.0.1'),
       cseq: 1,
       contact: `<${peer.stack.contactFor(transport)}>`,
-      headers: [{ name: 'Accept-Contact', value: CANONICAL_ACCEPT_CONTACT }, { name: 'Contribution-ID', value: pf.group.contributionId }],
+      headers: [{ name: 'Accept-Contact', value: CPM_ACCEPT_CONTACT }, { name: 'Contribution-ID', value: pf.group.contributionId }],
       body: offer,
       contentType: 'application/sdp',
     });
