@@ -17,7 +17,7 @@ import { buildResponse } from '../sip/build.ts';
 import type { Dialog } from '../sip/dialog.ts';
 import type { SipResponse } from '../sip/message.ts';
 import type { ServerTransaction } from '../sip/stack.ts';
-import { dialogTarget, pfVia, type PfContext } from './context.ts';
+import type { PfContext } from './context.ts';
 import type {
   ChunkOutcome,
   DeferredMessageSpec,
@@ -170,15 +170,14 @@ export class PfDeferredSession implements DeferredSession {
 
   async bye(options: { headers?: { name: string; value: string }[] } = {}): Promise<{ response: SipResponse | null; failure?: string }> {
     if (this.current !== 'established') return { response: null, failure: `session already ${this.current}` };
-    const request = this.dialog.createRequest('BYE', { via: pfVia(this.ctx), ...(options.headers ? { headers: options.headers } : {}) });
+    const sent = this.ctx.stack.sendInDialog(this.dialog, 'BYE', options.headers ? { headers: options.headers } : {});
     this.current = 'terminated-by-pf';
-    const target = dialogTarget(this.dialog);
-    if (!target.ok) {
+    if ('failure' in sent) {
       await this.closeMsrp();
-      return { response: null, failure: target.reason };
+      return { response: null, failure: sent.failure };
     }
-    this.ctx.log.append({ type: 'request-sent', request, sessionId: this.id });
-    const outcome = await this.ctx.stack.sendRequest(request, target.target).result;
+    this.ctx.log.append({ type: 'request-sent', request: sent.request, sessionId: this.id });
+    const outcome = await sent.transaction.result;
     this.dialog.terminate();
     // PROTOCOLS §2.13: the MSRP connection goes once the BYE transaction has completed.
     await this.closeMsrp();

@@ -12,7 +12,7 @@ import { tagOf } from '../sip/headers.ts';
 import { headerValue, type SipRequest } from '../sip/message.ts';
 import type { ServerTransaction } from '../sip/stack.ts';
 import { conferenceDocument, decideSubscribe, grantedExpires, subscriptionStateValue } from './conference.ts';
-import { dialogTarget, groupContact, pfVia, type PfContext } from './context.ts';
+import { groupContact, type PfContext } from './context.ts';
 import type { ConferencePolicy, NotifyOptions, NotifyResult, SubscriptionInfo } from './types.ts';
 
 interface Subscription {
@@ -156,19 +156,18 @@ export class ConferenceNotifier {
       body = doc.body;
       contentType = doc.contentType;
     }
-    const request = sub.dialog.createRequest('NOTIFY', {
-      via: pfVia(this.ctx),
+    const sent = this.ctx.stack.sendInDialog(sub.dialog, 'NOTIFY', {
       headers,
       ...(body === undefined ? {} : { body }),
       ...(contentType === undefined ? {} : { contentType }),
     });
+    const request = sent.request;
     this.ctx.log.append({ type: 'notify-sent', request, subscriptionId });
-    const target = dialogTarget(sub.dialog);
-    if (!target.ok) {
-      this.ctx.log.append({ type: 'notify-answered', request, response: null, subscriptionId, failure: target.reason });
-      return { request, response: null, failure: target.reason };
+    if ('failure' in sent) {
+      this.ctx.log.append({ type: 'notify-answered', request, response: null, subscriptionId, failure: sent.failure });
+      return { request, response: null, failure: sent.failure };
     }
-    const outcome = await this.ctx.stack.sendRequest(request, target.target).result;
+    const outcome = await sent.transaction.result;
     if (outcome.kind === 'response') {
       this.ctx.log.append({ type: 'notify-answered', request, response: outcome.response, subscriptionId });
       if (outcome.response.status === 481) sub.state = 'terminated';

@@ -25,7 +25,7 @@ import { SipStack, type ServerTransaction, type Target } from '../sip/stack.ts';
 import type { InboundMessage } from '../sip/transport.ts';
 import { isGroupUri } from './conference.ts';
 import type { PfConfig } from './config.ts';
-import { dialogTarget, groupContact, pfVia, type PfContext } from './context.ts';
+import { groupContact, pfVia, type PfContext } from './context.ts';
 import { msrpTraceTap, PfDeferredSession } from './deferred-session.ts';
 import { EventLog } from './event-log.ts';
 import { buildGroupInvite } from './invite-builder.ts';
@@ -124,7 +124,6 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     this.notifier = new ConferenceNotifier(this.ctx, () => this.conference);
     stack.transport.on('message', (m) => this.tap(m));
     stack.on('request', (txn) => this.onRequest(txn));
-    stack.on('2xx-retransmission', (response) => this.reAck(response));
   }
 
   static async start(options: PfOptions): Promise<ParticipatingFunction> {
@@ -266,12 +265,15 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     const callId = headerValue(request, 'call-id') ?? '';
     this.inviteCalls.set(callId, new Set());
     this.log.append({ type: 'request-sent', request, sessionId: id });
-    const txn = this.stack.sendRequest(request, target);
-    txn.on('ack-sent', (ack) => {
+    const ackPolicy = (spec.autoAck ?? true) === false ? 'never' : (spec.ackDelayMs ?? 0) > 0 ? { afterMs: spec.ackDelayMs! } : 'auto';
+    // The stack ACKs inside its dispatch, before the tap logs the response itself: log the ACK just after.
+    const logAck = (ack: SipRequest): void => {
       result.ack = ack;
-      // The transaction ACKs inside the stack's dispatch, before the tap logs the response itself.
       queueMicrotask(() => this.log.append({ type: 'request-sent', request: ack, sessionId: id }));
-    });
+    };
+    const invite = this.stack.sendInvite(request, target, { ack: ackPolicy, onAck: logAck });
+    const txn = invite.transaction;
+    txn.on('ack-sent', logAck);
 
     // Timer B bounds the wait until a provisional; after one, the harness policy window does.
     let finalTimer: { cancel(): void } | undefined;
@@ -303,44 +305,11 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     result.final = response;
     if (response.status >= 300) return result; // the transaction ACKed it (ack-sent above)
     if (isSdp(response)) result.answer = parseSdp(response.body);
-    const dialog = Dialog.fromUac(request, response);
-    const ack = dialog.ok ? dialog.value.createAck(undefined, { via: pfVia(this.ctx) }) : this.fallbackAck(request, response);
-    // §13.2.2.4: the 2xx ACK is in-dialog: first Record-Route hop, else the 2xx's Contact.
-    const hop = dialog.ok ? dialogTarget(dialog.value) : undefined;
-    const ackTarget = hop?.ok ? hop.target : target;
-    if ((spec.ackDelayMs ?? 0) > 0) {
-      await new Promise<void>((resolve) => this.ctx.clock.setTimer(spec.ackDelayMs!, resolve));
-    }
-    if (spec.autoAck ?? true) {
-      result.ack = ack;
-      this.ackByCall.set(callId, { ack, target: ackTarget });
-      this.log.append({ type: 'request-sent', request: ack, sessionId: id });
-      await this.stack.sendAck(ack, ackTarget);
-    }
-    if (!dialog.ok) return result;
-    const session = this.sessionFromAnswer(id, dialog.value, msrp, localPath, spec.setup === undefined ? 'actpass' : spec.setup, result.answer);
-    result.session = session;
+    // The UAC core ACKs the 2xx (held or withheld per the spec) and every retransmission of it.
+    const accepted = await invite.accepted;
+    if (accepted?.dialog == null) return result;
+    result.session = this.sessionFromAnswer(id, accepted.dialog, msrp, localPath, spec.setup === undefined ? 'actpass' : spec.setup, result.answer);
     return result;
-  }
-
-  private readonly ackByCall = new Map<string, { ack: SipRequest; target: Target }>();
-
-  /** §13.2.2.4: every 2xx retransmission gets the same ACK again. */
-  private reAck(response: SipResponse): void {
-    const sent = this.ackByCall.get(headerValue(response, 'call-id') ?? '');
-    if (sent) void this.stack.sendAck(sent.ack, sent.target);
-  }
-
-  private fallbackAck(invite: SipRequest, response: SipResponse): SipRequest {
-    return buildRequest({
-      method: 'ACK',
-      uri: invite.uri,
-      via: pfVia(this.ctx),
-      from: headerValue(invite, 'from') ?? '',
-      to: headerValue(response, 'to') ?? '',
-      callId: headerValue(invite, 'call-id') ?? '',
-      cseq: 1,
-    });
   }
 
   private sessionFromAnswer(

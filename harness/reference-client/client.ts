@@ -25,7 +25,7 @@ import { getParam } from '../sip/lex.ts';
 import { parseSipUri } from '../sip/uri.ts';
 import { parseContentType, parseExpires, parseNameAddr, parseSubscriptionState } from '../sip/headers.ts';
 import { headerValue, headerValues, type SipHeaderField, type SipRequest, type SipResponse } from '../sip/message.ts';
-import { SipStack, type ClientTransaction, type ServerTransaction, type Target } from '../sip/stack.ts';
+import { SipStack, type ServerTransaction, type Target } from '../sip/stack.ts';
 import type { Behaviour } from './behaviour.ts';
 import {
   afterDelivery,
@@ -177,7 +177,6 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     const ports = env.registrar.transport === 'udp' ? { udpPort: 0 } : { tcpPort: 0 };
     this.stack = await SipStack.start({ actor: this.actor, address: env.registrar.address, ...ports, timers: env.timers, clock: this.clock, trace: this.trace });
     this.stack.on('request', (txn) => this.track(this.onRequest(txn)));
-    this.stack.on('2xx-retransmission', (response) => this.track(this.reAck(response)));
     this.groupFor(env.groupIdentity);
     this.online = true;
     await this.registerAndMaybeRejoin();
@@ -721,19 +720,19 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
         body: offer,
         contentType: 'application/sdp',
       });
-      const txn: ClientTransaction = stack.sendRequest(invite, this.registrarTarget());
-      const outcome = await txn.result;
+      // The stack's UAC core ACKs the 2xx (and re-ACKs its retransmissions).
+      const sent = stack.sendInvite(invite, this.registrarTarget());
+      const outcome = await sent.transaction.result;
       if (outcome.kind !== 'response' || outcome.response.status < 200 || outcome.response.status >= 300) {
         await msrp.close();
         if (outcome.kind === 'response' && outcome.response.status === 404) group.state = 'inactive';
         return;
       }
       const response = outcome.response;
-      const dialog = Dialog.fromUac(invite, response);
-      const session: Session = { id: randomToken(4), group, origin: 'rejoin', dialog: dialog.ok ? dialog.value : null, msrp, remotePath: [], state: 'established' };
+      const accepted = await sent.accepted;
+      const session: Session = { id: randomToken(4), group, origin: 'rejoin', dialog: accepted?.dialog ?? null, msrp, remotePath: [], state: 'established' };
       this.sessions.push(session);
       this.wireSession(session);
-      if (session.dialog) await stack.sendAck(session.dialog.createAck(1, { via: stack.viaFor(env.registrar.transport, newBranch()) }), this.registrarTarget());
       group.state = 'active';
       const answer = parseSdp(response.body);
       const media = findMsrpMedia(answer).find((m) => m.port !== 0);
@@ -748,15 +747,6 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     } finally {
       group.joining = false;
     }
-  }
-
-  /** 2xx retransmission to our re-join INVITE: the ACK went missing, send it again (§13.2.2.4). */
-  private async reAck(response: SipResponse): Promise<void> {
-    const env = this.env;
-    const stack = this.stack;
-    if (env === null || stack === null) return;
-    const session = this.sessions.find((s) => s.origin === 'rejoin' && s.dialog?.matches(response));
-    if (session?.dialog) await stack.sendAck(session.dialog.createAck(1, { via: stack.viaFor(env.registrar.transport, newBranch()) }), this.registrarTarget());
   }
 
   /** Our own BYE (only the bye-before-pf mutant, or a 2xx never ACKed per §13.3.1.4). */

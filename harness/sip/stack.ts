@@ -1,15 +1,20 @@
 /**
- * The SIP stack facade: one transport, the transaction tables, and the two bits of UA core that
- * live below dialogs — the UAS 2xx retransmission until ACK (§13.3.1.4) and CANCEL handling (§9.2).
- * Everything it sends goes out as exact bytes through SipTransport, so it all lands in the trace.
+ * The SIP stack facade: one transport, the transaction tables, and the UA core around them — the
+ * UAS 2xx retransmission until ACK (§13.3.1.4), CANCEL handling (§9.2), the UAC's ACK and re-ACK of
+ * 2xx (§13.2.2.4, uac-core.ts) and in-dialog requests with this stack's Via sent to the dialog's
+ * next hop (§12.2.1.1). It resolves no names: a next hop must be an IP address. Everything it
+ * sends goes out as exact bytes through SipTransport, so it all lands in the trace.
  */
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { systemClock } from '../core/clock.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { harnessError, hasErrors } from '../core/diagnostic.ts';
+import { newBranch } from '../core/ids.ts';
 import type { TraceSink, TransportKind } from '../core/trace.ts';
 import { buildResponse } from './build.ts';
-import { formatVia, parseVia, tagOf } from './headers.ts';
+import type { Dialog, InDialogRequestOptions } from './dialog.ts';
+import { formatVia, parseNameAddr, parseVia, tagOf } from './headers.ts';
 import type { Via } from './headers.ts';
 import { headerFields, headerValue, headerValues, splitList } from './message.ts';
 import type { SipHeaderField, SipMessage, SipRequest, SipResponse } from './message.ts';
@@ -28,9 +33,12 @@ import {
 } from './transaction.ts';
 import type { ClientTransaction, RequestSource, SendOutcome, ServerTransaction, TransactionIo } from './transaction.ts';
 import { bareAddress, SipTransport } from './transport.ts';
+import { UacCore, type AckPolicy, type AcceptedInvite } from './uac-core.ts';
+import { parseSipUri } from './uri.ts';
 import type { InboundMessage, SendResult, SipLimits, Target } from './transport.ts';
 
 export type { ClientTransaction, ServerTransaction, RequestSource } from './transaction.ts';
+export type { AckPolicy, AcceptedInvite } from './uac-core.ts';
 export type { Target, SendResult } from './transport.ts';
 
 export interface SipStackOptions {
@@ -72,6 +80,16 @@ export interface SipStackEvents {
   /** Every received CANCEL (not its retransmissions), with the INVITE transaction it matched. */
   cancel: [cancel: ServerTransaction, invite: ServerTransaction | undefined];
 }
+
+/** An INVITE whose 2xx the UAC core ACKs. */
+export interface InviteClient {
+  readonly transaction: ClientTransaction;
+  /** The first 2xx's dialog and ACK (once the ACK is out, or at once with `ack: 'never'`); null for a non-2xx final or none. */
+  readonly accepted: Promise<AcceptedInvite | null>;
+}
+
+/** An in-dialog request as built and, unless it had nowhere to go, its transaction. */
+export type InDialogSend = { request: SipRequest; transaction: ClientTransaction } | { request: SipRequest; failure: string };
 
 /** §13.3.1.4 state for one 2xx to INVITE. */
 interface PendingAck {
@@ -132,6 +150,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
   private readonly clientTxns = new Map<string, ClientTransaction>();
   private readonly serverTxns = new Map<string, ServerTransaction>();
   private readonly pendingAcks = new Map<string, PendingAck>();
+  private readonly uac: UacCore;
   private closed = false;
 
   private constructor(actor: string, transport: SipTransport, options: SipStackOptions) {
@@ -142,6 +161,14 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     this.clock = options.clock ?? systemClock;
     this.autoTrying = options.autoTrying ?? true;
     this.tryingAfterMs = options.tryingAfterMs ?? AUTO_TRYING_AFTER_MS;
+    this.uac = new UacCore({
+      clock: this.clock,
+      timers: this.timers,
+      via: (kind) => this.viaFor(kind, newBranch()),
+      send: (bytes, target) => this.transport.send(bytes, target),
+      nextHop: (dialog) => this.dialogTarget(dialog),
+      isOwnRoute: (route) => this.isOwnUri(route),
+    });
     transport.on('message', (m) => this.dispatch(m));
   }
 
@@ -198,7 +225,57 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     return txn;
   }
 
-  /** ACK for a 2xx: sent by the UAC core, outside any transaction (§13.2.2.4). */
+  /**
+   * An INVITE whose every 2xx the UAC core ACKs (§13.2.2.4) in the dialog it creates, with a fresh
+   * branch, to the dialog's next hop, and re-ACKs when it is retransmitted; `ack` holds the first
+   * ACK (`{ afterMs }`: retransmissions meanwhile go unanswered) or withholds it (`'never'`);
+   * `onAck` sees the first ACK just before it goes out. A non-2xx final is ACKed by the transaction (§17.1.1.3).
+   */
+  sendInvite(request: SipRequest, target: Target, options: { ack?: AckPolicy; onAck?: (ack: SipRequest) => void } = {}): InviteClient {
+    const transaction = this.sendRequest(request, target);
+    const policy = options.ack ?? 'auto';
+    let first: Promise<AcceptedInvite | null> | undefined;
+    transaction.on('final', (response) => {
+      if (response.status < 200 || response.status >= 300) return;
+      const handled = this.uac.on2xx(request, response, target, policy, first === undefined ? options.onAck : undefined);
+      first ??= handled;
+    });
+    const accepted = transaction.result.then((outcome) => (outcome.kind === 'response' && outcome.response.status < 300 && first !== undefined ? first : null));
+    return { transaction, accepted };
+  }
+
+  /**
+   * An in-dialog request (§12.2.1.1) with this stack's Via for the next hop's transport, sent to
+   * the first route or the remote target. Without a usable next hop (a name, which the harness
+   * never resolves; a tel: target; an unsupported transport) nothing is sent and `failure` says why.
+   */
+  sendInDialog(dialog: Dialog, method: string, options: Omit<InDialogRequestOptions, 'via'> = {}): InDialogSend {
+    const hop = this.dialogTarget(dialog);
+    const via = this.viaFor(typeof hop === 'string' ? 'udp' : hop.transport, newBranch());
+    const request = dialog.createRequest(method, { ...options, via });
+    if (typeof hop === 'string') return { request, failure: hop };
+    return { request, transaction: this.sendRequest(request, hop) };
+  }
+
+  /** Where the dialog's next request goes, or why it cannot go anywhere (the harness resolves no names). */
+  dialogTarget(dialog: Dialog): Target | string {
+    const hop = dialog.nextHop();
+    if (!hop.ok) return hop.diagnostics.map((d) => d.message).join('; ') || 'no next hop';
+    if (isIP(hop.value.address) === 0) return `next hop ${hop.value.uri} names a host, and the harness resolves no names (RFC 3263 would need DNS): route the dialog through an address`;
+    return { transport: hop.value.transport, address: hop.value.address, port: hop.value.port };
+  }
+
+  /** Whether a Route/Record-Route value (or URI) names one of this stack's own listen addresses. */
+  isOwnUri(value: string): boolean {
+    const named = parseNameAddr(value);
+    const uri = parseSipUri(named.ok ? named.value.uri : value);
+    if (!uri.ok || uri.value.scheme === 'tel') return false;
+    const host = bareAddress(uri.value.host).toLowerCase();
+    const port = uri.value.port ?? 5060;
+    return [this.transport.udp, this.transport.tcp].some((local) => local !== undefined && local.port === port && bareAddress(local.address).toLowerCase() === host);
+  }
+
+  /** ACK for a 2xx sent by the caller itself, outside any transaction (§13.2.2.4); sendInvite does it for you. */
   sendAck(ack: SipRequest, target: Target): Promise<SendResult> {
     return this.transport.send(serializeSipMessage(ack, { contentLength: 'compute' }), target);
   }
@@ -251,6 +328,8 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     const txn = identity.ok && identity.value.branch !== undefined ? this.clientTxns.get(clientKey(identity.value.branch, identity.value.cseqMethod)) : undefined;
     if (!identity.ok && !hasErrors(parsed.diagnostics)) this.emit('invalid', { ...parsed, diagnostics: [...parsed.diagnostics, ...identity.diagnostics] }, source);
     if (txn === undefined) {
+      // A 2xx retransmitted after its transaction ended still gets its ACK again (§13.2.2.4).
+      if (response.status >= 200 && response.status < 300 && this.uac.knows(response)) this.uac.reAck(response);
       this.emit('stray-response', response, source);
       return;
     }
@@ -376,6 +455,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
   /** Stops every timer and closes every socket; listeners are kept but nothing fires again. */
   async close(): Promise<void> {
     this.closed = true;
+    this.uac.close();
     for (const txn of this.clientTxns.values()) txn.stop();
     for (const txn of this.serverTxns.values()) txn.stop();
     for (const p of this.pendingAcks.values()) {
