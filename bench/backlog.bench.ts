@@ -80,7 +80,7 @@ async function endToEnd(rig: SessionRig, count: number): Promise<number> {
       { cpim: e.cpim!, imdn: e.imdn! },
       { clientUri: config.identities.clientAor, groupUri: pf.group.identity },
     );
-    if (findings.some((f) => f.level === 'fail')) failures++;
+    if (findings.some((f) => !f.ok)) failures++;
     if (++checked === count) allChecked();
   };
   const stop = pf.events.onEvent((e: PfEvent) => {

@@ -3,33 +3,16 @@
  * the client subscribes to the conference event package of the group session identity, answers
  * NOTIFYs, keeps the subscription alive, and reads a 404 as "session inactive".
  */
-import type { ConferenceDocumentVariant, InviteSpec, PfEventOf } from '../harness/pf/types.ts';
+import type { TraceEvent } from '../harness/core/trace.ts';
+import type { ConferenceDocumentVariant, PfEvent } from '../harness/pf/types.ts';
+import { parseExpires } from '../harness/sip/headers.ts';
+import { headerValue, type SipMessage } from '../harness/sip/message.ts';
 import type { TestContext } from '../harness/testcase/context.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
-import { endSession, establish, ofType, statusText, type Established } from './lib/steps.ts';
-import { expectSubscribe } from './lib/subscription.ts';
+import { endSession, establish, expectAbsent, leavesSession, ofType, statusText, describeLeaving, type Established } from './lib/steps.ts';
+import { judgeSubscribe, subscribed, SUBSCRIBE_RULES, type SubscribeEvent } from './lib/subscription.ts';
 
 const GROUP = 'conference';
-
-/**
- * Sets up the session and waits for the initial SUBSCRIBE (judged under 1b-sub). Without a
- * subscription the `dependent` requirement cannot be judged: recorded, session ended, null.
- */
-async function establishSubscribed(
-  t: TestContext,
-  dependent: string,
-  spec: InviteSpec = {},
-): Promise<(Established & { sub: PfEventOf<'subscribe'> }) | null> {
-  const done = await establish(t, spec);
-  if (!done) return null;
-  const sub = await expectSubscribe(t, done, '7.3.12-1b-sub');
-  if (!sub) {
-    t.notJudged(dependent, 'no subscription');
-    await endSession(t, done.session);
-    return null;
-  }
-  return { ...done, sub };
-}
 
 const subscribeAfterAck = defineTestCase({
   id: 'sub-after-ack',
@@ -37,79 +20,93 @@ const subscribeAfterAck = defineTestCase({
   purpose:
     'After INVITE/200/ACK the client subscribes (Event: conference) to the group session identity within the window. The PF holds its ACK briefly so a SUBSCRIBE sent before the session is confirmed shows.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1b-sub'],
+  rules: SUBSCRIBE_RULES,
   async run(t) {
     const done = await establish(t, { ackDelayMs: t.windows.sideEffectMs });
-    if (!done) {
-      t.notJudged('7.3.12-1b-sub', 'no session was established');
-      return;
-    }
-    await expectSubscribe(t, done, '7.3.12-1b-sub');
+    await judgeSubscribe(t, done);
     await endSession(t, done.session);
   },
 });
+
+/** 1b-i-a: the NOTIFY with the participant information is answered 200 and the session kept. */
+async function judgeNotify(t: TestContext, done: Established, sub: SubscribeEvent, what: string): Promise<void> {
+  const answered = await t.pf.events.waitFor(ofType('notify-answered', (e) => e.subscriptionId === sub.subscriptionId), { within: t.windows.subscribeMs, since: sub.seq });
+  const response = answered?.type === 'notify-answered' ? answered.response : null;
+  const ok = response?.status === 200;
+  t.observe('notify.answered', ok, ok ? `${what} NOTIFY answered 200` : `${what} NOTIFY answered ${answered ? statusText(response) : 'nothing'}, expected 200 (RFC 6665 subscriber)`, answered);
+  const notified = answered?.seq ?? sub.seq;
+  await expectAbsent(t, 'notify.session-kept', leavesSession(done.session), {
+    window: 'idleMs',
+    since: notified,
+    held: `the session kept for ${t.windows.idleMs} ms after the ${what} NOTIFY: the client treats the group as active`,
+    seen: (e) => `after the ${what} NOTIFY showed the group active, the client ${describeLeaving(e)}`,
+  });
+}
 
 const notifyActive = defineTestCase({
   id: 'sub-notify-active',
   title: 'NOTIFY with full participant information: 200 and the session is kept',
   purpose: '1b-i-a: the PF accepts the SUBSCRIBE and sends the full conference-info; the client answers 200 and, the group being active, keeps the session.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-a'],
+  rules: ['notify.answered', 'notify.session-kept'],
   async run(t) {
     t.pf.conference = { mode: 'active' };
-    const done = await establishSubscribed(t, '7.3.12-1b-i-a');
-    if (!done) return;
-    const { sub } = done;
-    const answered = await t.pf.events.waitFor(ofType('notify-answered', (e) => e.subscriptionId === sub.subscriptionId), { within: t.windows.subscribeMs, since: sub.seq });
-    if (!answered || answered.type !== 'notify-answered' || !answered.response || answered.response.status !== 200) {
-      const got = answered && answered.type === 'notify-answered' ? statusText(answered.response) : 'nothing';
-      t.violation('7.3.12-1b-i-a', `NOTIFY with the participant information answered ${got}, expected 200 (RFC 6665 subscriber)`, answered);
-    } else {
-      const left = await t.pf.events.expectNone((e) => e.type === 'client-bye' || (e.type === 'msrp-connection' && e.state === 'closed' && e.by === 'peer'), {
-        within: t.windows.idleMs,
-      });
-      if (left) t.violation('7.3.12-1b-i-a', 'after the NOTIFY showed the group active, the client left the session', left);
-      else t.pass('7.3.12-1b-i-a', 'NOTIFY answered 200 and the session kept: the client treats the group as active', answered);
-    }
+    const done = await establish(t);
+    const sub = await subscribed(t, done);
+    await judgeNotify(t, done, sub, 'full conference-info');
     await endSession(t, done.session);
   },
 });
+
+/**
+ * A new subscription to the group: an initial SUBSCRIBE to it that asks for one (an un-SUBSCRIBE,
+ * Expires: 0, never creates a subscription, RFC 6665 §4.2.1.4).
+ */
+const resubscribes = (e: PfEvent): boolean => {
+  if (e.type !== 'subscribe' || !e.initial || !e.matchedGroup) return false;
+  const expires = headerValue(e.request, 'expires');
+  const parsed = expires === undefined ? undefined : parseExpires(expires);
+  return !(parsed?.ok && parsed.value === 0);
+};
+
+/** The event-log position where the PF ended this subscription (a terminated NOTIFY), if it did. */
+function terminatedAt(t: TestContext, sub: SubscribeEvent): number {
+  const ended = t.pf.events.since(sub.seq + 1).find(ofType('notify-sent', (e) => e.subscriptionId === sub.subscriptionId && /^\s*terminated/i.test(headerValue(e.request, 'subscription-state') ?? '')));
+  return ended?.seq ?? Number.POSITIVE_INFINITY;
+}
 
 const inactive404 = defineTestCase({
   id: 'sub-404-inactive',
   title: 'SUBSCRIBE answered 404: no re-SUBSCRIBE, no BYE because of it',
   purpose: '1b-i-b: a 404 to the conference SUBSCRIBE means the group session is inactive; the client does not subscribe to it again within the window and does not hang up because of it.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-b'],
+  rules: ['sub404.no-resubscribe', 'sub404.no-bye', 'sub404.ut-inactive'],
   async run(t) {
     t.pf.conference = { mode: 'inactive-404' };
     const modeB = t.config.ambiguity.participantsOn404 === 'invite-resource-list';
     t.note(`last participants delivered by ${modeB ? 'a resource list in the INVITE (mode B)' : 'nothing in this case: mode A is exercised by sub-inactive-noresource'} (1b-i-c)`);
     const done = await establish(t, modeB ? { participantsInBody: true } : {});
-    if (!done) return;
-    const sub = await expectSubscribe(t, done, '7.3.12-1b-sub');
-    if (!sub || sub.answeredWith !== 404) {
-      t.notJudged('7.3.12-1b-i-b', sub ? `the PF answered ${sub.answeredWith}` : 'no SUBSCRIBE to answer with 404');
-      await endSession(t, done.session);
-      return;
-    }
-    const again = await t.pf.events.expectNone(
-      (e) => (e.type === 'subscribe' && e.initial && e.matchedGroup) || e.type === 'client-bye',
-      { within: t.windows.quarantineMs, since: sub.seq + 1 },
-    );
-    if (again) {
-      const what = again.type === 'client-bye' ? 'sent BYE after the 404 (the CR does not end the session for it)' : 'subscribed again to the inactive group session';
-      t.violation('7.3.12-1b-i-b', `after the 404 the client ${what}`, [sub, again]);
-    } else {
-      t.pass('7.3.12-1b-i-b', `no new SUBSCRIBE and no BYE within ${t.windows.quarantineMs} ms of the 404`, sub);
-    }
+    const sub = await subscribed(t, done, 404);
+    const after = { window: 'quarantineMs', since: sub.seq + 1, evidence: sub } as const;
+    await Promise.all([
+      expectAbsent(t, 'sub404.no-resubscribe', resubscribes, {
+        ...after,
+        held: `no new SUBSCRIBE within ${t.windows.quarantineMs} ms of the 404`,
+        seen: () => 'after the 404 the client subscribed again to the inactive group session',
+      }),
+      expectAbsent(t, 'sub404.no-bye', leavesSession(done.session), {
+        ...after,
+        held: `no BYE or MSRP close within ${t.windows.quarantineMs} ms of the 404`,
+        seen: (e) => `after the 404 the client ${describeLeaving(e)} (the CR does not end the session for it)`,
+      }),
+    ]);
     if (t.ut?.supports.has('state')) {
       const state = await t.ut.state();
       if (state.ok) {
         const group = state.value.groups.find((g) => g.identity === t.pf.group.identity);
-        if (group?.state === 'active') t.violation('7.3.12-1b-i-b', 'the upper tester reports the group as active after the 404');
-        else t.note(`upper tester group state after 404: ${group?.state ?? 'group not listed'}`);
-      }
+        const active = group?.state === 'active';
+        t.observe('sub404.ut-inactive', !active, active ? 'the upper tester reports the group as active after the 404' : `upper tester group state after 404: ${group?.state ?? 'group not listed'}`);
+      } else t.note(`upper tester state failed: ${state.message}`);
     }
     await endSession(t, done.session);
   },
@@ -120,39 +117,85 @@ const inactiveNoresource = defineTestCase({
   title: 'last participants by NOTIFY, then terminated;reason=noresource: no re-SUBSCRIBE',
   purpose: '1b-i-c mode A: the PF accepts, delivers the last participants in a full NOTIFY and terminates the subscription with reason=noresource; the client does not subscribe again.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-b'],
+  rules: ['noresource.no-resubscribe'],
   async run(t) {
     t.pf.conference = { mode: 'notify-then-terminate' };
-    const done = await establishSubscribed(t, '7.3.12-1b-i-b');
-    if (!done) return;
-    const { sub } = done;
-    const again = await t.pf.events.expectNone(ofType('subscribe', (e) => e.initial && e.matchedGroup), { within: t.windows.quarantineMs, since: sub.seq + 1 });
-    if (again) t.violation('7.3.12-1b-i-b', 'subscribed again after the subscription was terminated with reason=noresource (group inactive)', [sub, again], 'U');
-    else t.pass('7.3.12-1b-i-b', `no new SUBSCRIBE within ${t.windows.quarantineMs} ms of terminated;reason=noresource`, sub, 'U');
+    const done = await establish(t);
+    const sub = await subscribed(t, done);
+    await expectAbsent(t, 'noresource.no-resubscribe', resubscribes, {
+      window: 'quarantineMs',
+      since: sub.seq + 1,
+      evidence: sub,
+      held: `no new SUBSCRIBE within ${t.windows.quarantineMs} ms of terminated;reason=noresource`,
+      seen: () => 'subscribed again after the subscription was terminated with reason=noresource (group inactive)',
+    });
     await endSession(t, done.session);
   },
 });
 
+/** The harness's own trace event of a SIP message (sent or received), matched by Call-ID, CSeq and start. */
+function sipTraceEvent(t: TestContext, direction: 'in' | 'out', match: (m: SipMessage) => boolean): TraceEvent | undefined {
+  return t.trace.find((e) => e.kind === 'message' && e.protocol === 'sip' && e.direction === direction && (e.actor ?? 'pf') === 'pf' && isSip(e.parsed) && match(e.parsed));
+}
+
+function isSip(x: unknown): x is SipMessage {
+  return typeof x === 'object' && x !== null && ((x as SipMessage).kind === 'request' || (x as SipMessage).kind === 'response') && Array.isArray((x as SipMessage).headers);
+}
+
+/**
+ * RFC 6665 §4.1.2.1: the subscriber refreshes *before* expiry. Judged on the trace's clocks: the
+ * subscription runs from the PF sending its 200 for `granted` seconds; the refresh must be
+ * received strictly before that. Returns the margin in ms (negative: late).
+ */
+function refreshMargin(t: TestContext, sub: SubscribeEvent, refresh: SubscribeEvent): number {
+  const callId = headerValue(sub.request, 'call-id');
+  const cseq = headerValue(sub.request, 'cseq');
+  const okSent = sipTraceEvent(t, 'out', (m) => m.kind === 'response' && m.status >= 200 && m.status < 300 && headerValue(m, 'call-id') === callId && headerValue(m, 'cseq') === cseq);
+  const refreshCseq = headerValue(refresh.request, 'cseq');
+  const received = sipTraceEvent(t, 'in', (m) => m.kind === 'request' && m.method === 'SUBSCRIBE' && headerValue(m, 'call-id') === callId && headerValue(m, 'cseq') === refreshCseq);
+  if (okSent && received) return okSent.monotonicMs + sub.expires * 1000 - received.monotonicMs;
+  return sub.at + sub.expires * 1000 - refresh.at;
+}
+
 const refreshShort = defineTestCase({
   id: 'sub-refresh-short',
   title: 'short subscription granted: refreshed before expiry, one subscription only',
-  purpose: '1d-ii: the PF grants a short subscription; while participating the client refreshes it in-dialog before it expires and never holds a second one.',
+  purpose: '1d-ii: the PF grants a short subscription; while participating the client refreshes it in-dialog strictly before it expires (RFC 6665 §4.1.2.1) and never holds a second one.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1d-ii'],
+  rules: ['sub.refreshed', 'sub.single'],
   async run(t) {
     const seconds = t.windows.shortSubscriptionSeconds;
     t.pf.conference = { mode: 'active', grantExpires: seconds };
-    const done = await establishSubscribed(t, '7.3.12-1d-ii');
-    if (!done) return;
-    const { sub } = done;
-    const refresh = await t.pf.events.waitFor(ofType('subscribe', (e) => !e.initial && e.subscriptionId === sub.subscriptionId), {
-      within: seconds * 1000,
+    const done = await establish(t);
+    const sub = await subscribed(t, done);
+    // Wait a little past expiry, so a late refresh is measured as late rather than missed.
+    const refresh = (await t.pf.events.waitFor(ofType('subscribe', (e) => !e.initial && e.subscriptionId === sub.subscriptionId), {
+      within: seconds * 1000 + t.windows.sideEffectMs,
       since: sub.seq + 1,
-    });
-    const duplicate = t.pf.events.since(sub.seq + 1).find(ofType('subscribe', (e) => e.initial && e.matchedGroup));
-    if (duplicate) t.violation('7.3.12-1d-ii', 'a second initial SUBSCRIBE for the same group while the first subscription was active', [sub, duplicate]);
-    else if (!refresh) t.violation('7.3.12-1d-ii', `the ${seconds} s subscription lapsed: no refresh SUBSCRIBE before it expired`, sub);
-    else t.pass('7.3.12-1d-ii', `refreshed in-dialog ${((refresh.at - sub.at) / 1000).toFixed(2)} s into a ${seconds} s subscription`, [sub, refresh]);
+    })) as SubscribeEvent | null;
+    // A new subscription once the PF has terminated the first one is allowed (RFC 6665 §4.1.3).
+    const ended = terminatedAt(t, sub);
+    const duplicate = t.pf.events.since(sub.seq + 1).find((e) => resubscribes(e) && e.seq < ended);
+    t.observe(
+      'sub.single',
+      !duplicate,
+      duplicate ? 'a second initial SUBSCRIBE for the same group while the first subscription was active' : `one subscription (no second initial SUBSCRIBE during the ${seconds} s subscription)`,
+      [sub, duplicate],
+    );
+    if (!refresh) {
+      t.observe('sub.refreshed', false, `the ${seconds} s subscription lapsed: no in-dialog refresh SUBSCRIBE`, sub);
+    } else {
+      const margin = refreshMargin(t, sub, refresh);
+      const into = `${((seconds * 1000 - margin) / 1000).toFixed(3)} s into a ${seconds} s subscription`;
+      t.observe(
+        'sub.refreshed',
+        margin > 0,
+        margin > 0
+          ? `refreshed in-dialog ${into}, ${margin.toFixed(0)} ms before expiry`
+          : `the refresh arrived ${into}, ${(-margin).toFixed(0)} ms at or after expiry: the subscription had lapsed (RFC 6665 §4.1.2.1: refresh before expiry)`,
+        [sub, refresh],
+      );
+    }
     await endSession(t, done.session);
   },
 });
@@ -173,19 +216,14 @@ function robustnessCase(row: RobustnessRow): TestCaseDefinition {
   return defineTestCase({
     id: `sub-notify-${row.variant}`,
     title: `${row.title}: NOTIFY answered 200, session kept`,
-    purpose: `Schema-legal conference-info the client must survive (PROTOCOLS.md ${row.ncase}); robustness, reported as a warning when it does not.`,
+    purpose: `Schema-legal conference-info the client must survive (PROTOCOLS.md ${row.ncase}); 1b-i-a is descriptive, so it is reported as information.`,
     group: GROUP,
-    requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-a'],
+    rules: ['notify.answered', 'notify.session-kept'],
     async run(t) {
       t.pf.conference = { mode: 'active', documentVariant: row.variant };
-      const done = await establishSubscribed(t, '7.3.12-1b-i-a');
-      if (!done) return;
-      const { sub } = done;
-      const answered = await t.pf.events.waitFor(ofType('notify-answered', (e) => e.subscriptionId === sub.subscriptionId), { within: t.windows.subscribeMs, since: sub.seq });
-      const left = await t.pf.events.expectNone((e) => e.type === 'client-bye', { within: t.windows.idleMs });
-      const ok = answered?.type === 'notify-answered' && answered.response?.status === 200 && !left;
-      if (ok) t.pass('7.3.12-1b-i-a', `${row.variant} NOTIFY answered 200 and the session kept`, answered);
-      else t.warn('7.3.12-1b-i-a', `${row.variant} NOTIFY: ${answered?.type === 'notify-answered' ? statusText(answered.response) : 'no answer'}${left ? ', then the client left the session' : ''} (${row.ncase})`, [answered, left]);
+      const done = await establish(t);
+      const sub = await subscribed(t, done);
+      await judgeNotify(t, done, sub, `${row.variant} (${row.ncase})`);
       await endSession(t, done.session);
     },
   });

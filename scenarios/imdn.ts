@@ -5,8 +5,8 @@
  */
 import type { DispositionKind } from '../harness/pf/types.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
-import { deliver, endSession, establish } from './lib/steps.ts';
-import { awaitNotification, judgeNotification, judgeReturned, judgeRoute, notificationsSince } from './lib/notifications.ts';
+import { delivered200, endSession, establish, expectAbsent, keepsSession } from './lib/steps.ts';
+import { awaitNotification, judgeOnSession, judgeRequested, notificationsFor, notificationsSince, REQUESTED_NOTIFICATION_RULES } from './lib/notifications.ts';
 
 const GROUP = 'imdn';
 
@@ -16,22 +16,13 @@ const deliveryNotification = defineTestCase({
   purpose: 'A deferred message requesting positive-delivery gets its delivery IMDN over MSRP on the PF-initiated session, CPIM-wrapped, fields matching the message.',
   group: GROUP,
   needs: ['msrp'],
-  requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', '7.3.12-1a-i-2', '7.3.12-1b-ii', 'imdn-fields', 'imdn-envelope'],
+  rules: ['imdn.session', ...REQUESTED_NOTIFICATION_RULES, 'session.kept'],
   async run(t) {
     const done = await establish(t);
-    if (!done) return;
-    const delivery = await deliver(t, done.session, { disposition: ['positive-delivery'] });
-    if (!delivery) return;
+    const delivery = await delivered200(t, done.session, { disposition: ['positive-delivery'] });
     const found = await awaitNotification(t, done.session, delivery, 'delivery', { anyId: true });
-    judgeReturned(t, '7.3.12-1b-ii', found, delivery, 'delivery notification');
-    if (!found) {
-      t.notJudged('7.3.12-1a-i-2', 'no delivery notification at all');
-      t.notJudged('imdn-fields', 'no delivery notification');
-      t.notJudged('imdn-envelope', 'no delivery notification');
-    } else {
-      judgeRoute(t, '7.3.12-1a-i-2', found, 'delivery notification');
-      judgeNotification(t, done.session, delivery, found);
-    }
+    if (found) judgeOnSession(t, found, 'delivery notification');
+    judgeRequested(t, done.session, delivery, found, { what: 'delivery notification' });
     await endSession(t, done.session);
   },
 });
@@ -39,44 +30,25 @@ const deliveryNotification = defineTestCase({
 const displayNotification = defineTestCase({
   id: 'imdn-display',
   title: 'display requested and displayed (UT): display notification via MSRP',
-  purpose: 'After the user displays the message (upper tester markDisplayed) the client sends the requested display IMDN over MSRP on the session.',
+  purpose: 'After the user displays the message (upper tester markDisplayed) the client sends the requested display IMDN over MSRP on the session, and not before.',
   group: GROUP,
   needs: ['msrp'],
-  requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', '7.3.12-1b-ii', '7.3.12-1c-i', 'imdn-fields', 'imdn-envelope'],
+  rules: [...REQUESTED_NOTIFICATION_RULES, 'session.kept'],
   upperTester: ['markDisplayed'],
   async run(t) {
     const ut = t.requireUt('markDisplayed');
     const done = await establish(t);
-    if (!done) return;
-    const delivery = await deliver(t, done.session, { disposition: ['positive-delivery', 'display'] });
-    if (!delivery) return;
+    const delivery = await delivered200(t, done.session, { disposition: ['positive-delivery', 'display'] });
     const early = await t.pf.events.expectNone((e) => e.type === 'msrp-message' && e.imdn?.kind === 'display', { within: t.windows.sideEffectMs, since: delivery.startSeq });
+    // An early one is the notification judged below, as sent before the user displayed the message.
     if (early) t.note('a display notification arrived before the upper tester displayed the message');
     // Nothing to send: the client must still be in the session when the user displays the message.
-    const left = t.pf.events.since(delivery.startSeq).find((e) => e.type === 'client-bye' || (e.type === 'msrp-connection' && e.state === 'closed' && e.by === 'peer'));
-    if (left) {
-      t.violation('7.3.12-1c-i', 'the client ended the session before the PF did, so the display notification has no session to go on', left);
-      t.notJudged('7.3.12-1b-ii', 'the client left the session before the message was displayed');
-      t.notJudged('imdn-fields', 'no session for the display notification');
-      t.notJudged('imdn-envelope', 'no session for the display notification');
-      return;
-    }
-    t.pass('7.3.12-1c-i', 'the client kept the session while the message awaited display');
+    if (!(await keepsSession(t, done.session, { rule: 'session.kept', window: 'sideEffectMs', since: delivery.startSeq, what: 'while the message awaited display' }))) return;
     const mark = t.pf.events.mark();
     const shown = await ut.markDisplayed(delivery.imdnMessageId);
-    if (!shown.ok) {
-      t.notJudged('7.3.12-1b-ii', `upper tester markDisplayed failed: ${shown.message}`);
-      t.notJudged('imdn-fields', 'message not displayed');
-      t.notJudged('imdn-envelope', 'message not displayed');
-      await endSession(t, done.session);
-      return;
-    }
+    if (!shown.ok) t.prerequisite('the upper tester displays the message', shown.message);
     const found = await awaitNotification(t, done.session, delivery, 'display', { since: early ? delivery.startSeq : mark, anyId: true });
-    judgeReturned(t, '7.3.12-1b-ii', found, delivery, 'display notification (after the user displayed the message)');
-    if (!found) {
-      t.notJudged('imdn-fields', 'no display notification');
-      t.notJudged('imdn-envelope', 'no display notification');
-    } else judgeNotification(t, done.session, delivery, found, { userDisplayed: true });
+    judgeRequested(t, done.session, delivery, found, { what: 'display notification (after the user displayed the message)', userDisplayed: !early });
     await endSession(t, done.session);
   },
 });
@@ -101,20 +73,23 @@ function notRequestedCase(row: NotRequestedRow): TestCaseDefinition {
     purpose: 'The CR asks for "the requested IMDN"; notifications of a kind that was not requested are reported (PROTOCOLS.md N9; RFC 5438 §6).',
     group: GROUP,
     needs: ['msrp'],
-    requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', 'imdn-not-requested'],
+    rules: ['imdn.unsolicited', 'session.kept'],
     async run(t) {
       const done = await establish(t);
-      if (!done) return;
-      const delivery = await deliver(t, done.session, { disposition: row.disposition });
-      if (!delivery) return;
-      const offending = await t.pf.events.expectNone(
+      const delivery = await delivered200(t, done.session, { disposition: row.disposition });
+      await expectAbsent(
+        t,
+        'imdn.unsolicited',
         (e) =>
           notificationsSince(t, delivery.startSeq).some((n) => n.event === e) &&
           (e.type !== 'msrp-message' || !e.imdn?.kind || row.forbidden.includes(e.imdn.kind as 'delivery' | 'display')),
-        { within: t.windows.imdnMs, since: delivery.startSeq },
+        {
+          window: 'imdnMs',
+          since: delivery.startSeq,
+          held: `no unrequested notification within ${t.windows.imdnMs} ms`,
+          seen: () => `a notification was sent although ${row.disposition ? `only ${row.disposition.join(', ')} was` : 'none was'} requested`,
+        },
       );
-      if (offending) t.violation('imdn-not-requested', `a notification was sent although ${row.disposition ? `only ${row.disposition.join(', ')} was` : 'none was'} requested`, offending);
-      else t.pass('imdn-not-requested', `no unrequested notification within ${t.windows.imdnMs} ms`);
       await endSession(t, done.session);
     },
   });
@@ -126,28 +101,24 @@ const oncePerMessage = defineTestCase({
   purpose: 'A message delivered in several chunks is one message: one delivery IMDN, not one per chunk.',
   group: GROUP,
   needs: ['msrp'],
-  requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', '7.3.12-1b-ii', 'imdn-once'],
+  rules: [...REQUESTED_NOTIFICATION_RULES, 'imdn.once', 'session.kept'],
   async run(t) {
     const done = await establish(t);
-    if (!done) return;
-    const delivery = await deliver(t, done.session, { chunkSize: 48, disposition: ['positive-delivery'] });
-    if (!delivery) return;
+    const delivery = await delivered200(t, done.session, { chunkSize: 48, disposition: ['positive-delivery'] });
     const first = await awaitNotification(t, done.session, delivery, 'delivery', { anyId: true });
-    if (!judgeReturned(t, '7.3.12-1b-ii', first, delivery, 'delivery notification')) {
-      t.notJudged('imdn-once', 'no notification for this message to count');
-      await endSession(t, done.session);
-      return;
+    if (judgeRequested(t, done.session, delivery, first, { what: 'delivery notification' })) {
+      // Let any duplicates arrive before counting.
+      await t.pf.events.expectNone(() => false, { within: t.windows.imdnMs });
+      const all = notificationsFor(t, delivery, 'delivery');
+      const once = all.length === 1;
+      t.observe(
+        'imdn.once',
+        once,
+        once ? `one delivery notification for a ${delivery.chunks.length}-chunk message` : `${all.length} delivery notifications for one ${delivery.chunks.length}-chunk message`,
+        all.map((n) => n.event),
+        { absenceWindow: 'imdnMs' },
+      );
     }
-    // Let any duplicates arrive before counting.
-    await t.pf.events.expectNone(() => false, { within: t.windows.imdnMs });
-    const all = notificationsSince(t, delivery.startSeq).filter((n) => n.msrp?.imdn?.kind === 'delivery' && n.msrp.imdn.messageId === delivery.imdnMessageId);
-    t.check(
-      'imdn-once',
-      all.length === 1,
-      `one delivery notification for a ${delivery.chunks.length}-chunk message`,
-      `${all.length} delivery notifications for one ${delivery.chunks.length}-chunk message`,
-      all.map((n) => n.event),
-    );
     await endSession(t, done.session);
   },
 });

@@ -9,7 +9,7 @@ import { headerValue } from '../harness/sip/message.ts';
 import { parseWarning } from '../harness/sip/headers.ts';
 import type { TestContext } from '../harness/testcase/context.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
-import { endSession, establish, ofType, statusText } from './lib/steps.ts';
+import { ACCEPT_RULES, acceptInvite, endSession, expectAbsent, ofType, requireReachable, statusText } from './lib/steps.ts';
 
 const GROUP = 'invite-direction';
 
@@ -42,33 +42,27 @@ function placement(row: Pick<DirectionRow, 'session' | 'media'>): string {
   return parts.length > 0 ? parts.join(' + ') : 'no direction attribute';
 }
 
-/** 7.3.12-1a-ii: exactly 488, ACKed, no retransmission after ACK (UDP), no MSRP/BYE/SUBSCRIBE. */
+export const REJECTION_RULES = ['reject.status', 'reject.side-effects', 'reject.warning', 'reject.warning-syntax'] as const;
+
+/** 7.3.12-1a-ii: exactly 488, ACKed, no retransmission after ACK (UDP), no MSRP/BYE/SUBSCRIBE; the Warning (SHOULD). */
 export async function judgeRejection(t: TestContext, invite: InviteResult, why: string): Promise<void> {
+  requireReachable(t, invite);
   const evidence = [invite.request, ...invite.provisional, invite.final, invite.ack];
   if (!invite.final) {
-    t.violation('7.3.12-1a-ii', `expected 488 (${why}), got no final response: ${invite.failure?.message ?? 'timeout'}`, evidence);
-    t.notJudged('7.3.12-1a-ii-warning', 'no final response');
+    t.observe('reject.status', false, `expected 488 (${why}), got no final response: ${invite.failure?.message ?? 'timeout'}`, evidence);
     return;
   }
   const status = invite.final.status;
   if (status !== 488) {
-    t.violation('7.3.12-1a-ii', `expected exactly 488 Not Acceptable Here (${why}), got ${statusText(invite.final)}`, evidence);
+    t.observe('reject.status', false, `expected exactly 488 Not Acceptable Here (${why}), got ${statusText(invite.final)}`, evidence);
     if (invite.session) await endSession(t, invite.session);
-    t.notJudged('7.3.12-1a-ii-warning', `the final response was ${status}, not 488`);
     return;
   }
+  t.observe('reject.status', true, `exactly 488 (${why}); ACKed`, evidence);
   const warning = headerValue(invite.final, 'warning');
-  if (warning === undefined) {
-    t.violation('7.3.12-1a-ii-warning', '488 without a Warning header explaining why the offer was rejected (RFC 3261 §13.3.1.3 SHOULD)', invite.final);
-  } else {
-    const parsed = parseWarning(warning);
-    t.check(
-      '7.3.12-1a-ii-warning',
-      parsed.ok,
-      `488 carries Warning: ${warning}`,
-      `488 carries a malformed Warning header "${warning}" (RFC 3261 §20.43: warn-code SP warn-agent SP warn-text)`,
-      invite.final,
-    );
+  if (t.observe('reject.warning', warning !== undefined, warning !== undefined ? `488 carries Warning: ${warning}` : '488 without a Warning header explaining why the offer was rejected (RFC 3261 §13.3.1.3 SHOULD)', invite.final)) {
+    const parsed = parseWarning(warning!);
+    t.observe('reject.warning-syntax', parsed.ok, parsed.ok ? `well-formed Warning: ${warning}` : `488 carries a malformed Warning header "${warning}" (RFC 3261 §20.43: warn-code SP warn-agent SP warn-text)`, invite.final);
   }
   // Side effects of this INVITE within the window after the ACK. Events of a session the client
   // itself initiated (a re-join) are not consequences of the 488 and are left out.
@@ -77,27 +71,31 @@ export async function judgeRejection(t: TestContext, invite: InviteResult, why: 
   const sent = t.pf.events.since(since).find(ofType('request-sent', (e) => e.request === invite.request));
   const inviteSession = sent?.type === 'request-sent' ? sent.sessionId : undefined;
   const clientInitiated = (): boolean => t.pf.events.since(since).some(ofType('client-invite', (e) => !e.inDialog));
-  const sideEffect = await t.pf.events.expectNone(
+  await expectAbsent(
+    t,
+    'reject.side-effects',
     (e) =>
       (e.type === 'msrp-connection' && e.state !== 'closed' && e.sessionId === inviteSession) ||
       (e.type === 'client-bye' && headerValue(e.request, 'call-id') === callId) ||
       (e.type === 'subscribe' && e.initial && !clientInitiated()) ||
       (e.type === 'invite-response' && e.retransmission && e.response.status === 488 && e.seq > ackSeq(t, since)),
-    { within: t.windows.sideEffectMs, since },
+    {
+      window: 'sideEffectMs',
+      since,
+      evidence,
+      held: `no MSRP connection, BYE, SUBSCRIBE or 488 retransmission within ${t.windows.sideEffectMs} ms of the 488`,
+      seen: (e) =>
+        `488 was sent, but the client followed it with ${
+          e.type === 'msrp-connection'
+            ? 'an MSRP connection'
+            : e.type === 'client-bye'
+              ? 'a BYE (no dialog exists after a 488; RFC 3261 §15: a UA MUST NOT send a BYE outside a dialog)'
+              : e.type === 'subscribe'
+                ? 'a SUBSCRIBE (1b applies only to an established session)'
+                : "a 488 retransmission after the PF's ACK (RFC 3261 §17.2.1: Timer G stops on ACK)"
+        }`,
+    },
   );
-  if (sideEffect) {
-    const what =
-      sideEffect.type === 'msrp-connection'
-        ? 'an MSRP connection'
-        : sideEffect.type === 'client-bye'
-          ? 'a BYE (no dialog exists after a 488; RFC 3261 §15: a UA MUST NOT send a BYE outside a dialog)'
-          : sideEffect.type === 'subscribe'
-            ? 'a SUBSCRIBE (1b applies only to an established session)'
-            : 'a 488 retransmission after the PF\'s ACK (RFC 3261 §17.2.1: Timer G stops on ACK)';
-    t.violation('7.3.12-1a-ii', `488 was sent, but the client followed it with ${what}`, [...evidence, sideEffect]);
-    return;
-  }
-  t.pass('7.3.12-1a-ii', `exactly 488 (${why}); ACKed; no MSRP connection, BYE, SUBSCRIBE or 488 retransmission within ${t.windows.sideEffectMs} ms`, evidence);
 }
 
 /** The event-log position of the PF's ACK (retransmissions after it are violations). */
@@ -114,11 +112,11 @@ function directionCase(row: DirectionRow): TestCaseDefinition {
     title: `${where} → ${accept ? 'accepted (2xx)' : '488 Not Acceptable Here'}`,
     purpose: `Group INVITE with ${where} (${row.edge}); effective direction ${row.effective} per RFC 8866 §6.7, so the client ${accept ? 'accepts and uses the session' : 'answers exactly 488 and does nothing else'}.`,
     group: GROUP,
-    requirements: accept ? ['7.3.12-1a-i'] : ['7.3.12-1a-ii', '7.3.12-1a-ii-warning'],
+    rules: accept ? ACCEPT_RULES : REJECTION_RULES,
     async run(t) {
       t.note(`effective direction: ${row.effective} (${where}; ${row.edge})`);
       if (accept) {
-        const done = await establish(t, { direction: { session: row.session, media: row.media } });
+        const done = await acceptInvite(t, { direction: { session: row.session, media: row.media } });
         if (done) await endSession(t, done.session);
         return;
       }
@@ -133,14 +131,14 @@ const noDirection = defineTestCase({
   id: 'inv-dir-none',
   title: 'no direction attribute anywhere → reported (ambiguity E2)',
   purpose:
-    'The CR says "is set to a=sendrecv"; RFC 8866 §6.7 says sendrecv is the default. The observed answer is reported; ambiguity.noDirection = sdp-default makes acceptance normative, literal makes 488 normative.',
+    'The CR says "is set to a=sendrecv"; RFC 8866 §6.7 says sendrecv is the default. The observed answer is reported (a 488 as a warning); ambiguity.noDirection = sdp-default makes acceptance normative, literal makes 488 normative.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i-absent', '7.3.12-1a-i', '7.3.12-1a-ii', '7.3.12-1a-ii-warning'],
+  rules: ['sdp.no-direction.answer', 'invite.accepted.no-direction', ...ACCEPT_RULES, ...REJECTION_RULES],
   async run(t) {
     const reading = t.config.ambiguity.noDirection;
     t.note(`ambiguity E2 reading: ${reading}`);
     if (reading === 'sdp-default') {
-      const done = await establish(t, { direction: { session: null, media: null } });
+      const done = await acceptInvite(t, { direction: { session: null, media: null } });
       if (done) await endSession(t, done.session);
       return;
     }
@@ -149,14 +147,20 @@ const noDirection = defineTestCase({
       await judgeRejection(t, invite, 'no direction attribute, literal reading of the CR');
       return;
     }
+    requireReachable(t, invite);
     const seen = invite.final ? statusText(invite.final) : `no final response (${invite.failure?.message ?? 'timeout'})`;
     const evidence = [invite.request, invite.final];
-    if (invite.final?.status === 488) {
-      // PROTOCOLS.md E2/N21: the SDP default is sendrecv, so a rejection is worth a warning, never a failure.
-      t.warn('7.3.12-1a-i-absent', `offer without any direction attribute answered 488: RFC 8866 §6.7 makes sendrecv the default (literal CR reading; set ambiguity.noDirection to choose)`, evidence);
-    } else {
-      t.inform('7.3.12-1a-i-absent', `offer without any direction attribute answered ${seen} (RFC 8866 §6.7 default sendrecv)`, evidence);
-    }
+    t.observe('sdp.no-direction.answer', true, `offer without any direction attribute answered ${seen}`, evidence);
+    // PROTOCOLS.md E2/N21: the SDP default is sendrecv, so a rejection is worth a warning, never a failure.
+    const accepted = invite.final !== null && invite.final.status >= 200 && invite.final.status < 300;
+    t.observe(
+      'invite.accepted.no-direction',
+      accepted,
+      accepted
+        ? `accepted (${seen}): RFC 8866 §6.7 makes sendrecv the default`
+        : `offer without any direction attribute answered ${seen}: RFC 8866 §6.7 makes sendrecv the default (literal CR reading; set ambiguity.noDirection to choose)`,
+      evidence,
+    );
     if (invite.session) await endSession(t, invite.session);
   },
 });

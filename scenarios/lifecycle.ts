@@ -1,37 +1,14 @@
 /**
  * Test purposes for 7.3.12-1b-wait and 7.3.12-1c: with nothing to send the client subscribes,
  * returns the requested IMDNs via MSRP, and waits for the PF to end the deferred delivery — no
- * BYE, no MSRP close, no re-INVITE of its own — then answers the PF's BYE with 2xx.
+ * BYE, no MSRP close, no re-INVITE to inactive of its own — then answers the PF's BYE with 2xx.
  */
-import type { PfEvent } from '../harness/pf/types.ts';
-import type { TestContext } from '../harness/testcase/context.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
-import { expectSubscribe } from './lib/subscription.ts';
-import { deliver, endSession, establish } from './lib/steps.ts';
-import { awaitNotification, judgeReturned } from './lib/notifications.ts';
+import { deliver, delivered200, endSession, endSessionJudged, establish, keepsSession } from './lib/steps.ts';
+import { awaitNotification, judgeRequested, NOTIFICATION_CONTENT_RULES } from './lib/notifications.ts';
+import { judgeFlowSubscribed } from './lib/subscription.ts';
 
 const GROUP = 'lifecycle';
-
-/** What a client that waits for the PF must not do (PROTOCOLS.md 1c-i). */
-function leavesEarly(e: PfEvent): boolean {
-  return e.type === 'client-bye' || (e.type === 'msrp-connection' && e.state === 'closed' && e.by === 'peer') || (e.type === 'client-invite' && e.inDialog);
-}
-
-function describeLeaving(e: PfEvent): string {
-  if (e.type === 'client-bye') return 'sent BYE';
-  if (e.type === 'msrp-connection') return `closed the MSRP connection (${e.reason ?? 'peer closed'})`;
-  return 'sent a re-INVITE';
-}
-
-async function idleWithoutLeaving(t: TestContext, requirement: string, what: string): Promise<boolean> {
-  const left = await t.pf.events.expectNone(leavesEarly, { within: t.windows.idleMs });
-  if (left) {
-    t.violation(requirement, `the client ${describeLeaving(left)} ${what} instead of waiting for the PF to end the deferred delivery`, left);
-    return false;
-  }
-  t.pass(requirement, `no BYE, MSRP close or re-INVITE from the client during ${t.windows.idleMs} ms ${what}`);
-  return true;
-}
 
 const nothingToSend = defineTestCase({
   id: 'deferred-nothing-to-send',
@@ -39,23 +16,18 @@ const nothingToSend = defineTestCase({
   title: 'nothing to send: subscribe, return IMDNs via MSRP, wait for the PF\'s BYE, answer it 2xx',
   purpose: 'The whole 1c ladder: two deferred messages requesting delivery notifications; the client subscribes (1c-iii), returns both IMDNs via MSRP (1c-ii), stays until the PF ends the delivery and answers its BYE (1c-i).',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', '7.3.12-1c-i', '7.3.12-1c-ii', '7.3.12-1c-iii'],
+  rules: ['msrp.send-200', 'nothing-to-send.subscribed', 'nothing-to-send.imdn.returned', ...NOTIFICATION_CONTENT_RULES, 'session.kept', 'bye.answered', 'bye.media-stops'],
   async run(t) {
     const done = await establish(t);
-    if (!done) return;
-    await expectSubscribe(t, done, '7.3.12-1c-iii');
-    let allReturned = true;
+    await judgeFlowSubscribed(t, done, 'nothing-to-send.subscribed');
+    const since = t.pf.events.mark();
     for (const text of ['Deferred one: are we still on for Saturday?', 'Deferred two: bring the map.']) {
       const delivery = await deliver(t, done.session, { text, disposition: ['positive-delivery'] });
-      if (!delivery) {
-        allReturned = false;
-        break;
-      }
+      if (!delivery) break;
       const found = await awaitNotification(t, done.session, delivery, 'delivery', { anyId: true });
-      if (!judgeReturned(t, '7.3.12-1c-ii', found, delivery, `delivery notification for "${text}"`)) allReturned = false;
+      judgeRequested(t, done.session, delivery, found, { what: `delivery notification for "${text}"`, flow: 'nothing-to-send' });
     }
-    if (allReturned) t.note('both requested delivery notifications returned via MSRP');
-    if (await idleWithoutLeaving(t, '7.3.12-1c-i', 'after the deferred messages')) await endSession(t, done.session, '7.3.12-1c-i');
+    if (await keepsSession(t, done.session, { rule: 'session.kept', window: 'idleMs', since, what: 'after the deferred messages' })) await endSessionJudged(t, done.session);
     else await endSession(t, done.session);
   },
 });
@@ -66,12 +38,11 @@ const waitWhileDelayed = defineTestCase({
   title: 'PF delays the deferred delivery: the client keeps the session',
   purpose: '1b-wait: after the session is set up the PF waits before delivering; the client SHOULD wait for the deferred messages rather than leave.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', '7.3.12-1b-wait'],
+  rules: ['session.kept-while-delayed', 'session.kept'],
   async run(t) {
     const done = await establish(t);
-    if (!done) return;
-    const stayed = await idleWithoutLeaving(t, '7.3.12-1b-wait', 'before any deferred message arrived');
-    if (stayed) await deliver(t, done.session, { disposition: null });
+    const stayed = await keepsSession(t, done.session, { rule: 'session.kept-while-delayed', window: 'deliveryDelayMs', what: 'before any deferred message arrived' });
+    if (stayed) await delivered200(t, done.session, { disposition: null });
     await endSession(t, done.session);
   },
 });
@@ -81,14 +52,11 @@ const byeAnswered = defineTestCase({
   title: 'PF ends the deferred delivery with BYE: 2xx, session over',
   purpose: '1c-i / RFC 3261 §15.1.2: the client answers the PF\'s BYE with 2xx and stops using the MSRP session (PROTOCOLS.md N14).',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', '7.3.12-1c-i'],
+  rules: ['session.kept', 'bye.answered', 'bye.media-stops'],
   async run(t) {
     const done = await establish(t);
-    if (!done) return;
-    if (t.config.pics.msrp) await deliver(t, done.session, { disposition: null });
-    await endSession(t, done.session, '7.3.12-1c-i');
-    const after = await t.pf.events.expectNone((e) => e.type === 'msrp-message' && e.sessionId === done.session.id, { within: t.windows.sideEffectMs, since: t.pf.events.mark() });
-    if (after) t.violation('7.3.12-1c-i', 'the client kept sending on the MSRP session after the PF\'s BYE', after);
+    if (t.config.pics.msrp) await delivered200(t, done.session, { disposition: null });
+    await endSessionJudged(t, done.session);
   },
 });
 

@@ -10,7 +10,7 @@ import type { DeferredSession, DeliveryResult, InviteSpec } from '../harness/pf/
 import { findMsrpMedia } from '../harness/sdp/index.ts';
 import type { TestContext } from '../harness/testcase/context.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
-import { deliver, endSession, establish, ofType } from './lib/steps.ts';
+import { deliver, delivered200, endSession, establish, expectAbsent, ofType, requireReachable } from './lib/steps.ts';
 
 const GROUP = 'msrp-delivery';
 
@@ -22,7 +22,7 @@ function samePath(a: string, b: string): boolean {
 }
 
 /** msrp-response: each 200 carries the SEND's transaction id and swapped paths (RFC 4975 §7.2). */
-function judgeResponses(t: TestContext, session: DeferredSession, delivery: DeliveryResult): void {
+export function judgeResponses(t: TestContext, session: DeferredSession, delivery: DeliveryResult): void {
   const problems: string[] = [];
   for (const chunk of delivery.chunks) {
     const r = chunk.response;
@@ -36,7 +36,7 @@ function judgeResponses(t: TestContext, session: DeferredSession, delivery: Deli
   }
   const responses = delivery.chunks.map((c) => c.response).filter((r) => r !== null);
   if (responses.length === 0) return;
-  t.check('msrp-response', problems.length === 0, `${responses.length} transaction response(s) with matching transaction ids and swapped paths`, problems.join('; '), responses);
+  t.observe('msrp.response.form', problems.length === 0, problems.length === 0 ? `${responses.length} transaction response(s) with matching transaction ids and swapped paths` : problems.join('; '), responses);
 }
 
 interface DeliveryRow {
@@ -55,13 +55,12 @@ function deliveryCase(row: DeliveryRow): TestCaseDefinition {
   return defineTestCase({
     id: `msrp-deliver-${row.name}`,
     title: row.title,
-    purpose: 'After the session is bound the PF sends a CPIM deferred group message over MSRP; the client answers every SEND chunk 200 per RFC 4975 §7.2.',
+    purpose: 'After the session is bound the PF sends a CPIM deferred group message over MSRP; the client answers every SEND chunk 200 per RFC 4975 §7.2, and keeps the session until the PF ends it.',
     group: GROUP,
     needs: ['msrp'],
-    requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', 'msrp-response'],
+    rules: ['msrp.send-200', 'msrp.response.form', 'session.kept'],
     async run(t) {
       const done = await establish(t);
-      if (!done) return;
       const delivery = await deliver(t, done.session, { ...row.spec, disposition: ['positive-delivery'] });
       if (delivery) judgeResponses(t, done.session, delivery);
       await endSession(t, done.session);
@@ -75,20 +74,21 @@ const failureReportNo = defineTestCase({
   purpose: 'RFC 4975 §7.2: with Failure-Report "no" the receiver sends no transaction response (PROTOCOLS.md N18).',
   group: GROUP,
   needs: ['msrp'],
-  requirements: ['7.3.12-1a-i', 'msrp-response'],
+  rules: ['msrp.failure-report-no', 'session.kept'],
   async run(t) {
     const done = await establish(t);
-    if (!done) return;
-    const delivery = await deliver(t, done.session, { failureReport: 'no', disposition: null }, false);
-    if (!delivery) {
-      t.notJudged('msrp-response', 'the message could not be sent');
-      return;
-    }
+    const delivery = await delivered200(t, done.session, { failureReport: 'no', disposition: null });
     const ids = new Set(delivery.chunks.map((c) => c.transactionId));
-    const answered = delivery.chunks.find((c) => c.response !== null)?.response ??
-      (await t.pf.events.expectNone(ofType('msrp-response', (e) => ids.has(e.frame.transactionId)), { within: t.windows.sideEffectMs, since: delivery.startSeq }));
-    if (answered) t.violation('msrp-response', 'the client answered a SEND that carried Failure-Report: no (RFC 4975 §7.2: no response)', answered);
-    else t.pass('msrp-response', `no transaction response to the Failure-Report: no SEND within ${t.windows.sideEffectMs} ms`);
+    const answered = delivery.chunks.find((c) => c.response !== null)?.response;
+    if (answered) t.observe('msrp.failure-report-no', false, 'the client answered a SEND that carried Failure-Report: no (RFC 4975 §7.2: no response)', answered);
+    else {
+      await expectAbsent(t, 'msrp.failure-report-no', ofType('msrp-response', (e) => ids.has(e.frame.transactionId)), {
+        window: 'sideEffectMs',
+        since: delivery.startSeq,
+        held: `no transaction response to the Failure-Report: no SEND within ${t.windows.sideEffectMs} ms`,
+        seen: () => 'the client answered a SEND that carried Failure-Report: no (RFC 4975 §7.2: no response)',
+      });
+    }
     await endSession(t, done.session);
   },
 });
@@ -99,21 +99,20 @@ const successReport = defineTestCase({
   purpose: 'RFC 4975 §7.1.2: a receiver sends a success REPORT when Success-Report is "yes" (PROTOCOLS.md N24).',
   group: GROUP,
   needs: ['msrp'],
-  requirements: ['7.3.12-1a-i', '7.3.12-1a-i-1', 'msrp-report'],
+  rules: ['msrp.success-report', 'session.kept'],
   async run(t) {
     const done = await establish(t);
-    if (!done) return;
-    const delivery = await deliver(t, done.session, { successReport: 'yes', disposition: null });
-    if (!delivery) return;
+    const delivery = await delivered200(t, done.session, { successReport: 'yes', disposition: null });
     const report = await t.pf.events.waitFor(
       ofType('msrp-report', (e) => msrpHeader(e.frame, 'Message-ID') === delivery.msrpMessageId),
       { within: t.windows.imdnMs, since: delivery.startSeq },
     );
     if (!report || report.type !== 'msrp-report') {
-      t.violation('msrp-report', `no REPORT for Message-ID ${delivery.msrpMessageId} within ${t.windows.imdnMs} ms although Success-Report: yes`);
+      t.observe('msrp.success-report', false, `no REPORT for Message-ID ${delivery.msrpMessageId} within ${t.windows.imdnMs} ms although Success-Report: yes`);
     } else {
       const status = msrpHeader(report.frame, 'Status') ?? '';
-      t.check('msrp-report', /^000 200\b/.test(status), `REPORT with Status: ${status}`, `REPORT with Status "${status}", expected 000 200`, report);
+      const ok = /^000 200\b/.test(status);
+      t.observe('msrp.success-report', ok, ok ? `REPORT with Status: ${status}` : `REPORT with Status "${status}", expected 000 200`, report);
     }
     await endSession(t, done.session);
   },
@@ -125,27 +124,19 @@ const reportUnanswered = defineTestCase({
   purpose: 'RFC 4975 §7.1.2: REPORT requests are never answered (PROTOCOLS.md N17).',
   group: GROUP,
   needs: ['msrp'],
-  requirements: ['7.3.12-1a-i', 'msrp-report'],
+  rules: ['msrp.report-unanswered', 'session.kept'],
   async run(t) {
     const done = await establish(t);
-    if (!done) return;
-    const delivery = await deliver(t, done.session, { disposition: null }, false);
-    if (!delivery) {
-      t.notJudged('msrp-report', 'no message to report on');
-      return;
-    }
+    const delivery = await delivered200(t, done.session, { disposition: null });
     const mark = t.pf.events.mark();
     const sent = await done.session.sendReport({ messageId: delivery.msrpMessageId, byteRange: `1-${delivery.cpim.length}/${delivery.cpim.length}` });
-    if (!sent.ok) {
-      t.notJudged('msrp-report', `the PF could not send its REPORT: ${sent.reason}`);
-      return;
-    }
-    const answer = await t.pf.events.expectNone(ofType('msrp-response', (e) => e.frame.transactionId === sent.transactionId), {
-      within: t.windows.sideEffectMs,
+    if (!sent.ok) t.prerequisite('the PF sends its REPORT', sent.reason);
+    await expectAbsent(t, 'msrp.report-unanswered', ofType('msrp-response', (e) => e.frame.transactionId === sent.transactionId), {
+      window: 'sideEffectMs',
       since: mark,
+      held: `no response to the PF's REPORT within ${t.windows.sideEffectMs} ms`,
+      seen: () => 'the client answered a REPORT (RFC 4975 §7.1.2: REPORT requests get no response)',
     });
-    if (answer) t.violation('msrp-report', 'the client answered a REPORT (RFC 4975 §7.1.2: REPORT requests get no response)', answer);
-    else t.pass('msrp-report', `no response to the PF's REPORT within ${t.windows.sideEffectMs} ms`);
     await endSession(t, done.session);
   },
 });
@@ -171,42 +162,45 @@ function setupCase(row: SetupRow): TestCaseDefinition {
     purpose: 'RFC 4145 §4.1 / RFC 6135: the answer\'s a=setup must fit the offer (absent in the offer means the offerer is active) and the active side opens the TCP connection (PROTOCOLS.md N3, N29).',
     group: GROUP,
     needs: ['msrp'],
-    requirements: ['7.3.12-1a-i', 'msrp-setup'],
+    rules: ['msrp.setup.answer', 'msrp.setup.connection'],
     async run(t) {
       const invite = await t.pf.invite({ setup: row.offer });
+      requireReachable(t, invite);
       const media = invite.answer ? findMsrpMedia(invite.answer)[0] : undefined;
       const answered = media?.setup;
       const evidence = [invite.request, invite.final];
-      if (!invite.final || invite.final.status < 200 || invite.final.status >= 300 || !media) {
-        t.violation('7.3.12-1a-i', `no 2xx with an MSRP answer to a sendrecv offer (${invite.final ? invite.final.status : 'no final response'})`, evidence);
-        t.notJudged('msrp-setup', 'no answer to judge');
+      // A stream rejected with port 0 is no MSRP answer to judge a=setup in.
+      if (!invite.final || invite.final.status < 200 || invite.final.status >= 300 || !media || media.port === 0) {
         if (invite.session) await endSession(t, invite.session);
-        return;
+        t.prerequisite('the sendrecv offer is accepted with an MSRP answer', !invite.final ? 'no final response' : media?.port === 0 ? 'the MSRP stream answered with port 0' : `answered ${invite.final.status}`, evidence);
       }
+      const offerText = row.offer === null ? 'without a=setup' : `a=setup:${row.offer}`;
+      const answerText = answered === undefined ? 'without a=setup' : `a=setup:${answered}`;
       const ok = row.allowed.includes(answered);
-      t.check(
-        'msrp-setup',
+      t.observe(
+        'msrp.setup.answer',
         ok,
-        `offer ${row.offer === null ? 'without a=setup' : `a=setup:${row.offer}`} answered ${answered === undefined ? 'without a=setup' : `a=setup:${answered}`}`,
-        `offer ${row.offer === null ? 'without a=setup (offerer active by default)' : `a=setup:${row.offer}`} answered ${answered === undefined ? 'without a=setup' : `a=setup:${answered}`}; RFC 4145 §4.1 allows ${row.allowed.map((a) => a ?? '(absent)').join(' or ')}`,
+        ok
+          ? `offer ${offerText} answered ${answerText}`
+          : `offer ${row.offer === null ? 'without a=setup (offerer active by default)' : offerText} answered ${answerText}; RFC 4145 §4.1 allows ${row.allowed.map((a) => a ?? '(absent)').join(' or ')}`,
         evidence,
       );
       const session = invite.session;
-      if (!session) {
-        if (ok) t.violation('7.3.12-1a-i', 'the PF could not set up MSRP from the answer', evidence);
-        else t.notJudged('7.3.12-1a-i', 'the a=setup answer is already wrong; the MSRP outcome follows from it');
+      // With a wrong a=setup the connection outcome follows from it; it is not judged again.
+      if (!ok || !session) {
+        if (session) await endSession(t, session);
         return;
       }
       const ready = await session.ready(t.windows.msrpConnectMs);
-      if (!ready.ok && !ok) t.notJudged('7.3.12-1a-i', `the a=setup answer is already wrong, and no MSRP session came up (${ready.reason})`);
-      else if (!ready.ok) t.violation('7.3.12-1a-i', `no MSRP session within ${t.windows.msrpConnectMs} ms: ${ready.reason}`, evidence);
-      else {
-        t.pass('7.3.12-1a-i', `MSRP bound with the PF ${session.pfRole}`, evidence);
-        const connections = t.pf.events.since(invite.startSeq).filter(ofType('msrp-connection', (e) => e.state !== 'closed'));
-        const clientConnected = connections.some((e) => e.type === 'msrp-connection' && e.state === 'accepted');
-        if (ok && (session.pfRole === 'active') === clientConnected) {
-          t.violation('msrp-setup', `the TCP connection was opened by the ${clientConnected ? 'client' : 'PF'} although the negotiated roles make the ${session.pfRole === 'active' ? 'PF' : 'client'} active`);
-        }
+      const connections = t.pf.events.since(invite.startSeq).filter(ofType('msrp-connection', (e) => e.state !== 'closed'));
+      const clientConnected = connections.some((e) => e.type === 'msrp-connection' && e.state === 'accepted');
+      const active = session.pfRole === 'active' ? 'PF' : 'client';
+      if (!ready.ok) {
+        t.observe('msrp.setup.connection', false, `negotiated roles make the ${active} active, but no MSRP session came up within ${t.windows.msrpConnectMs} ms: ${ready.reason}`, evidence);
+      } else if ((session.pfRole === 'active') === clientConnected) {
+        t.observe('msrp.setup.connection', false, `the TCP connection was opened by the ${clientConnected ? 'client' : 'PF'} although the negotiated roles make the ${active} active`, evidence);
+      } else {
+        t.observe('msrp.setup.connection', true, `MSRP bound; the ${active} opened the connection as negotiated`, evidence);
       }
       await endSession(t, session);
     },

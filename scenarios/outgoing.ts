@@ -8,8 +8,9 @@ import { CPM_SESSION_ICSI, hasIcsi } from '../harness/sip/caller-prefs.ts';
 import { headerValues } from '../harness/sip/message.ts';
 import type { TestContext } from '../harness/testcase/context.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
-import { expectSubscribe } from './lib/subscription.ts';
-import { endSession, establish, ofType, targetsGroup } from './lib/steps.ts';
+import { endSession, establish, expectAbsent, is2xx, ofType, statusText, targetsGroup } from './lib/steps.ts';
+import { judgeFlowSubscribed, subscribed } from './lib/subscription.ts';
+import type { RuleId } from '../harness/verdict/rules.ts';
 
 const GROUP = 'outgoing';
 
@@ -26,19 +27,19 @@ function sentElsewhere(session: DeferredSession | null, text: string): (e: PfEve
     (ownMessage(text)(e) && (!session || (e as PfEventOf<'msrp-message'>).sessionId !== session.id));
 }
 
-async function judgeSentOnSession(t: TestContext, requirement: string, session: DeferredSession, text: string, since: number): Promise<void> {
+async function judgeSentOnSession(t: TestContext, rule: RuleId, session: DeferredSession, text: string, since: number): Promise<void> {
   const found = await t.pf.events.waitFor((e) => ownMessage(text)(e) || sentElsewhere(session, text)(e), { within: t.windows.imdnMs, since });
   if (!found) {
-    t.violation(requirement, `the user's message was not sent within ${t.windows.imdnMs} ms`);
+    t.observe(rule, false, `the user's message was not sent within ${t.windows.imdnMs} ms`);
     return;
   }
   if (found.type === 'msrp-message' && found.sessionId === session.id) {
-    t.pass(requirement, 'the user\'s message was sent via MSRP on the PF-initiated session', found);
+    t.observe(rule, true, 'the user\'s message was sent via MSRP on the PF-initiated session', found);
     return;
   }
   const how =
     found.type === 'client-invite' ? 'by a new INVITE (re-join) while the PF-initiated session was up' : found.type === 'client-request' ? 'as a SIP MESSAGE' : 'on another MSRP session';
-  t.violation(requirement, `the user's message was sent ${how}, not on the PF-initiated session`, found);
+  t.observe(rule, false, `the user's message was sent ${how}, not on the PF-initiated session`, found);
 }
 
 const newMessageOnSession = defineTestCase({
@@ -47,41 +48,32 @@ const newMessageOnSession = defineTestCase({
   title: 'new message composed during the session is sent on it (UT)',
   purpose: '1a-i-3: with the PF-initiated session up, the user composes a group message; the client sends it via MSRP on that session, not by re-join or pager mode.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1a-i-3'],
+  rules: ['outgoing.on-session'],
   upperTester: ['queueMessage'],
   async run(t) {
     const ut = t.requireUt('queueMessage');
     const done = await establish(t);
-    if (!done) return;
     const text = 'Composed during the deferred-delivery session';
     const mark = t.pf.events.mark();
     const queued = await ut.queueMessage(t.pf.group.identity, text);
-    if (!queued.ok) t.notJudged('7.3.12-1a-i-3', `upper tester queueMessage failed: ${queued.message}`);
-    else await judgeSentOnSession(t, '7.3.12-1a-i-3', done.session, text, mark);
+    if (!queued.ok) t.prerequisite('the upper tester composes a message', queued.message);
+    await judgeSentOnSession(t, 'outgoing.on-session', done.session, text, mark);
     await endSession(t, done.session);
   },
 });
 
 /** Offline → compose → online: the message is pending when the PF's INVITE arrives. */
-async function pendingWhileOffline(t: TestContext, text: string): Promise<number | null> {
+async function pendingWhileOffline(t: TestContext, text: string): Promise<number> {
   const ut = t.requireUt('goOffline', 'queueMessage', 'goOnline');
+  const step = 'the client goes offline, a message is queued, it comes back online and registers';
   const off = await ut.goOffline();
   const queued = off.ok ? await ut.queueMessage(t.pf.group.identity, text) : off;
-  if (!queued.ok) {
-    t.note(`upper tester failed: ${queued.message}`);
-    return null;
-  }
+  if (!queued.ok) t.prerequisite(step, `upper tester failed: ${queued.message}`);
   const mark = t.pf.events.mark();
   const on = await ut.goOnline();
-  if (!on.ok) {
-    t.note(`upper tester goOnline failed: ${on.message}`);
-    return null;
-  }
+  if (!on.ok) t.prerequisite(step, `upper tester goOnline failed: ${on.message}`);
   const registered = await t.pf.events.waitFor(ofType('register', (e) => e.expires > 0), { within: t.windows.registrationMs, since: mark });
-  if (!registered) {
-    t.note(`the client did not REGISTER within ${t.windows.registrationMs} ms of coming online`);
-    return null;
-  }
+  if (!registered) t.prerequisite(step, `no REGISTER within ${t.windows.registrationMs} ms of coming online`);
   return mark;
 }
 
@@ -91,20 +83,14 @@ const queuedOnPfSession = defineTestCase({
   title: 'message queued while offline is sent on the PF-initiated session (UT)',
   purpose: '1d-i/1d-ii: the client comes online with a pending message and the PF invites it at once; the client sends the message via MSRP on that session (not by re-join) and subscribes to the conference package.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1d-i', '7.3.12-1d-ii'],
+  rules: ['queued.on-session', 'with-queued.subscribed'],
   upperTester: ['goOffline', 'queueMessage', 'goOnline'],
   async run(t) {
     const text = 'Written while offline';
     const mark = await pendingWhileOffline(t, text);
-    if (mark === null) {
-      t.notJudged('7.3.12-1d-i', 'precondition (offline, queued, online again) not reached');
-      t.notJudged('7.3.12-1d-ii', 'precondition not reached');
-      return;
-    }
     const done = await establish(t);
-    if (!done) return;
-    await judgeSentOnSession(t, '7.3.12-1d-i', done.session, text, mark);
-    await expectSubscribe(t, done, '7.3.12-1d-ii');
+    await judgeSentOnSession(t, 'queued.on-session', done.session, text, mark);
+    await judgeFlowSubscribed(t, done, 'with-queued.subscribed');
     await endSession(t, done.session);
   },
 });
@@ -115,28 +101,25 @@ const rejoinWithQueued = defineTestCase({
   title: 'back online with a queued message and no PF INVITE: re-join (MAY), then the message',
   purpose: '2a: the client may re-join the group session per 7.3.1.5: INVITE to the group session identity with the CPM feature tag and a sendrecv MSRP offer, then the message via MSRP.',
   group: GROUP,
-  requirements: ['7.3.12-2a'],
+  rules: ['rejoin.observed', 'rejoin.form', 'rejoin.message-follows'],
   upperTester: ['goOffline', 'queueMessage', 'goOnline'],
   async run(t) {
     t.pf.rejoin = { answer: 'accept' };
     const text = 'Queued for the re-join';
     const mark = await pendingWhileOffline(t, text);
-    if (mark === null) {
-      t.notJudged('7.3.12-2a', 'precondition (offline, queued, online again) not reached');
-      return;
-    }
     const rejoin = (await t.pf.events.waitFor(ofType('client-invite', (e) => !e.inDialog), { within: t.windows.rejoinObserveMs, since: mark })) as PfEventOf<'client-invite'> | null;
     if (!rejoin) {
-      t.inform('7.3.12-2a', `no re-join INVITE within ${t.windows.rejoinObserveMs} ms (re-join is optional)`);
+      t.observe('rejoin.observed', true, `no re-join INVITE within ${t.windows.rejoinObserveMs} ms (re-join is optional)`);
       return;
     }
+    t.observe('rejoin.observed', true, `re-joined with INVITE ${rejoin.request.uri} (answered ${rejoin.answeredWith})`, rejoin);
     const problems: string[] = [];
     if (!targetsGroup(t, rejoin.request.uri)) problems.push(`Request-URI ${rejoin.request.uri} is not the group session identity`);
     if (!hasIcsi(headerValues(rejoin.request, 'accept-contact'), CPM_SESSION_ICSI).present) problems.push('no CPM feature tag in Accept-Contact');
-    if (problems.length > 0) t.warn('7.3.12-2a', `re-join INVITE deviates from 7.3.1.5 as digested: ${problems.join('; ')}`, rejoin, 'U');
+    t.observe('rejoin.form', problems.length === 0, problems.length === 0 ? 'INVITE to the group session identity with the CPM feature tag' : `re-join INVITE deviates from 7.3.1.5 as digested: ${problems.join('; ')}`, rejoin);
     const session = rejoin.session;
     const sent = session ? await t.pf.events.waitFor(ownMessage(text), { within: t.windows.imdnMs + t.windows.msrpConnectMs, since: mark }) : null;
-    t.inform('7.3.12-2a', `re-joined with INVITE ${rejoin.request.uri} (answered ${rejoin.answeredWith})${sent ? ', then sent the queued message via MSRP' : ', but the queued message did not follow'}`, [rejoin, sent]);
+    t.observe('rejoin.message-follows', sent !== null, sent ? 'the queued message followed via MSRP on the re-joined session' : 'the client re-joined, but the queued message did not follow', [rejoin, sent]);
     if (session) await endSession(t, session);
   },
 });
@@ -146,20 +129,20 @@ const noIdleRejoin = defineTestCase({
   title: 'back online with nothing to send: no re-join INVITE',
   purpose: 'NOTE: the PF will invite the client itself; a client with no message to send SHOULD NOT re-join (PROTOCOLS.md N15).',
   group: GROUP,
-  requirements: ['7.3.12-NOTE'],
+  rules: ['rejoin.idle'],
   upperTester: ['goOffline', 'goOnline'],
   async run(t) {
     const ut = t.requireUt('goOffline', 'goOnline');
     const off = await ut.goOffline();
     const mark = t.pf.events.mark();
     const on = off.ok ? await ut.goOnline() : off;
-    if (!on.ok) {
-      t.notJudged('7.3.12-NOTE', `upper tester failed: ${on.message}`);
-      return;
-    }
-    const rejoin = await t.pf.events.expectNone(ofType('client-invite', (e) => !e.inDialog), { within: t.windows.rejoinObserveMs, since: mark });
-    if (rejoin) t.violation('7.3.12-NOTE', 'the client re-joined the group session with nothing to send', rejoin);
-    else t.pass('7.3.12-NOTE', `no re-join INVITE within ${t.windows.rejoinObserveMs} ms of coming back online with an empty outbox`);
+    if (!on.ok) t.prerequisite('the client goes offline and comes back online', `upper tester failed: ${on.message}`);
+    await expectAbsent(t, 'rejoin.idle', ofType('client-invite', (e) => !e.inDialog), {
+      window: 'rejoinObserveMs',
+      since: mark,
+      held: `no re-join INVITE within ${t.windows.rejoinObserveMs} ms of coming back online with an empty outbox`,
+      seen: () => 'the client re-joined the group session with nothing to send',
+    });
   },
 });
 
@@ -168,37 +151,29 @@ const messageAfter404 = defineTestCase({
   title: 'after a 404 to SUBSCRIBE and the PF\'s BYE, a new message goes through re-join (UT)',
   purpose: '1b-i-b: the group being inactive, a later user message is sent through re-join (7.3.1.5) rather than as if the session were active.',
   group: GROUP,
-  requirements: ['7.3.12-1a-i', '7.3.12-1b-sub', '7.3.12-1b-i-b', '7.3.12-1c-i'],
+  rules: ['sub404.rejoin-later'],
   upperTester: ['queueMessage'],
   async run(t) {
     const ut = t.requireUt('queueMessage');
     t.pf.conference = { mode: 'inactive-404' };
     t.pf.rejoin = { answer: 'accept' };
     const done = await establish(t);
-    if (!done) return;
-    const sub = await expectSubscribe(t, done, '7.3.12-1b-sub');
-    const ended = await endSession(t, done.session, '7.3.12-1c-i');
-    if (!sub || sub.answeredWith !== 404) {
-      t.notJudged('7.3.12-1b-i-b', 'no SUBSCRIBE answered 404');
-      return;
-    }
-    if (!ended) {
-      t.notJudged('7.3.12-1b-i-b', 'the client did not accept the PF\'s BYE, so a later message could still use the old session');
-      return;
+    await subscribed(t, done, 404);
+    const bye = await endSession(t, done.session);
+    // Over is over: a 481 means the client had already ended the dialog itself.
+    if (bye && !is2xx(bye.response) && bye.response?.status !== 481) {
+      t.prerequisite('the deferred-delivery session is over', `the PF's BYE got ${bye.response ? statusText(bye.response) : (bye.failure ?? 'no response')}`);
     }
     const text = 'After the group went quiet';
     const mark = t.pf.events.mark();
     const queued = await ut.queueMessage(t.pf.group.identity, text);
-    if (!queued.ok) {
-      t.notJudged('7.3.12-1b-i-b', `upper tester queueMessage failed: ${queued.message}`);
-      return;
-    }
+    if (!queued.ok) t.prerequisite('the upper tester composes a message', queued.message);
     const first = await t.pf.events.waitFor((e) => (e.type === 'client-invite' && !e.inDialog) || sentElsewhere(null, text)(e), { within: t.windows.rejoinObserveMs, since: mark });
     if (first?.type === 'client-invite') {
-      t.pass('7.3.12-1b-i-b', 'the later message went through a re-join INVITE', first);
+      t.observe('sub404.rejoin-later', true, 'the later message went through a re-join INVITE', first);
       if (first.session) await endSession(t, first.session);
-    } else if (first) t.violation('7.3.12-1b-i-b', 'the later message was sent without re-joining the inactive group session', first);
-    else t.violation('7.3.12-1b-i-b', `the later message was not sent at all within ${t.windows.rejoinObserveMs} ms`);
+    } else if (first) t.observe('sub404.rejoin-later', false, 'the later message was sent without re-joining the inactive group session', first);
+    else t.observe('sub404.rejoin-later', false, `the later message was not sent at all within ${t.windows.rejoinObserveMs} ms`);
   },
 });
 

@@ -63,6 +63,8 @@ export const configFileSchema = z
         subscribeMs: ms.optional(),
         imdnMs: ms.optional(),
         idleMs: ms.optional(),
+        livenessMs: ms.optional(),
+        deliveryDelayMs: ms.optional(),
         quarantineMs: ms.optional(),
         sideEffectMs: ms.optional(),
         rejoinObserveMs: ms.optional(),

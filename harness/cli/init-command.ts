@@ -50,6 +50,7 @@ windows:
   msrpConnectMs: ${REAL_WINDOWS.msrpConnectMs}      # MSRP connection + first SEND
   imdnMs: ${REAL_WINDOWS.imdnMs}             # requested IMDN after the message's 200
   idleMs: ${REAL_WINDOWS.idleMs}             # quiet time checks (no BYE before the PF's)
+  livenessMs: ${REAL_WINDOWS.livenessMs}          # after every deferred delivery: no MSRP close, BYE or re-INVITE
   utMs: ${REAL_WINDOWS.utMs}               # each upper-tester operation (and each operator prompt)
 
 # SIP timers (ms).

@@ -1,14 +1,29 @@
 /** `cpm-harness list` and `cpm-harness mutants`. */
 import { CATALOGUE } from '../../scenarios/index.ts';
 import { MUTANTS } from '../reference-client/mutants.ts';
-import { findRequirement } from '../verdict/requirements.ts';
+import { selectCases } from '../testcase/definition.ts';
+import { findRequirement, isRequirementId, REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
 
-export function listCommand(options: { json: boolean }): number {
-  const rows = CATALOGUE.map((c) => ({
+/** `--req <ID>`: a requirement ID of the catalogue, or the usage error that names them. */
+export function requirementOption(value: string | undefined): { ok: true; value: RequirementId | undefined } | { ok: false; message: string } {
+  if (value === undefined) return { ok: true, value: undefined };
+  if (isRequirementId(value)) return { ok: true, value };
+  return { ok: false, message: `--req ${value} is not a requirement ID; use one of ${REQUIREMENTS.map((r) => r.id).join(', ')}` };
+}
+
+export function listCommand(options: { json: boolean; req?: string }): number {
+  const requirement = requirementOption(options.req);
+  if (!requirement.ok) {
+    process.stderr.write(`cpm-harness: ${requirement.message}\n`);
+    return 2;
+  }
+  const cases = selectCases(CATALOGUE, requirement.value ? { requirement: requirement.value } : {});
+  const rows = cases.map((c) => ({
     id: c.id,
     title: c.title,
     group: c.group,
     requirements: c.requirements.map((id) => ({ id, level: findRequirement(id)?.level ?? '?' })),
+    rules: [...c.rules],
     upperTester: [...c.upperTester],
     purpose: c.purpose,
   }));

@@ -38,6 +38,7 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
           .option('msrp', { type: 'boolean', describe: 'the client does MSRP; --no-msrp skips the cases that need it (SIP-only stand-ins) [default: true]' })
           .option('windows', { choices: ['real', 'scaled'] as const, describe: 'observation windows: real (lab) or scaled (loopback) [default: scaled for builtin, real otherwise]' })
           .option('grep', { type: 'string', describe: 'only test cases whose id, title, group or requirement ID matches this regular expression' })
+          .option('req', { type: 'string', describe: 'only test cases that judge exactly this requirement ID (e.g. 7.3.12-1a-i; `cpm-harness rules` maps rules to IDs)' })
           .option('junit', { type: 'string', describe: 'JUnit XML output file [default: reports/junit.xml]' })
           .option('report-dir', { type: 'string', describe: 'directory for report.md and results.json [default: reports]' })
           .option('pcap', { type: 'string', describe: 'also write each test case\'s messages as <dir>/<case id>.pcap for Wireshark' })
@@ -132,10 +133,22 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
     .command(
       'list',
       'list every test case with its requirement IDs, level and upper-tester needs',
-      (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      (y) =>
+        y
+          .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+          .option('req', { type: 'string', describe: 'only test cases that judge exactly this requirement ID' }),
       async (args) => {
         const { listCommand } = await import('./list-commands.ts');
-        setCode(listCommand({ json: Boolean(args.json) }));
+        setCode(listCommand({ json: Boolean(args.json), ...(args.req === undefined ? {} : { req: String(args.req) }) }));
+      },
+    )
+    .command(
+      'rules',
+      'list every rule of the verdict table: requirement, level, [U] marker, the cases that judge it, the mutants that trip it',
+      (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      async (args) => {
+        const { rulesCommand } = await import('./rules-command.ts');
+        setCode(rulesCommand({ json: Boolean(args.json) }));
       },
     )
     .command(
@@ -160,7 +173,7 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
         setCode(await matrixCommand({ json: Boolean(args.json), ...(args.mutant ? { mutant: args.mutant.map(String) } : {}), ...(args.transport ? { transport: args.transport } : {}) }));
       },
     )
-    .demandCommand(1, 'Name a command: run, merge, list, mutants, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
+    .demandCommand(1, 'Name a command: run, merge, list, rules, mutants, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
     .strict()
     .recommendCommands()
     .help()

@@ -16,9 +16,10 @@ import { buildPcap } from '../reporters/pcap.ts';
 import { configDigest, foldRepeats, reportFailed, repeatText, strictFailures, type CaseReport, type RunReport, type ShardSpec } from '../reporters/run-report.ts';
 import { TerminalReporter } from '../reporters/terminal.ts';
 import { notStartedResult, runSuite, type StartPf } from '../runner/runner.ts';
-import { builtinConfig, externalConfig, REAL_WINDOWS, SCALED_WINDOWS, type RunConfig } from '../testcase/config.ts';
+import { builtinConfig, externalConfig, REAL_WINDOWS, SCALED_WINDOWS, scaledWindowsNotice, type RunConfig } from '../testcase/config.ts';
 import { selectCases, type TestCaseDefinition } from '../testcase/definition.ts';
-import { REQUIREMENTS } from '../verdict/requirements.ts';
+import { REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
+import { requirementOption } from './list-commands.ts';
 import { totals, type TestCaseResult } from '../verdict/verdict.ts';
 import { clientFactoryFor, parseClientSpec, parseHostPort, resolveUpperTester, type Checked, type ClientSpec } from './clients.ts';
 import { applyConfigFile, loadConfigFile, type ConfigFile } from './config-file.ts';
@@ -31,6 +32,8 @@ import { observePf, observeUpperTester, type WaitReporter } from './wait-observe
 export interface RunArguments {
   client?: string;
   grep?: string;
+  /** Only cases that judge exactly this requirement ID. */
+  req?: string;
   junit?: string;
   reportDir?: string;
   transport?: 'udp' | 'tcp';
@@ -79,6 +82,7 @@ export interface ResolvedRun {
   junitPath: string;
   reportDir: string;
   grep: RegExp | undefined;
+  requirement: RequirementId | undefined;
   ut: string | undefined;
   strict: boolean;
   shard: ShardSpec | undefined;
@@ -106,6 +110,8 @@ export function resolveRun(args: RunArguments): Checked<ResolvedRun> {
       return { ok: false, message: `--grep is not a valid regular expression: ${(error as Error).message}` };
     }
   }
+  const requirement = requirementOption(args.req);
+  if (!requirement.ok) return requirement;
   if (args.jobs !== undefined && (!Number.isInteger(args.jobs) || args.jobs < 1)) return { ok: false, message: '--jobs takes a whole number ≥ 1' };
   if (args.repeat !== undefined && (!Number.isInteger(args.repeat) || args.repeat < 1 || args.repeat > 1000)) return { ok: false, message: '--repeat takes a whole number from 1 to 1000, e.g. --repeat 5' };
   let shard: ShardSpec | undefined;
@@ -163,6 +169,7 @@ export function resolveRun(args: RunArguments): Checked<ResolvedRun> {
       config,
       jobs,
       grep,
+      requirement: requirement.value,
       ut,
       junitPath: args.junit ?? file.junit ?? join('reports', 'junit.xml'),
       reportDir: args.reportDir ?? file.reportDir ?? 'reports',
@@ -195,9 +202,9 @@ function specDescription(spec: ClientSpec): string {
 export async function runCommand(args: RunArguments): Promise<number> {
   const resolved = resolveRun(args);
   if (!resolved.ok) return usage(resolved.message);
-  const { spec, config, jobs, junitPath, reportDir, grep, strict, shard, repeat } = resolved.value;
-  const selection = selectCases(CATALOGUE, grep);
-  if (selection.length === 0) return usage(`--grep ${args.grep} matches no test case; \`cpm-harness list\` shows them all`);
+  const { spec, config, jobs, junitPath, reportDir, grep, requirement, strict, shard, repeat } = resolved.value;
+  const selection = selectCases(CATALOGUE, { ...(grep ? { grep } : {}), ...(requirement ? { requirement } : {}) });
+  if (selection.length === 0) return usage(`${[args.grep !== undefined ? `--grep ${args.grep}` : '', args.req !== undefined ? `--req ${args.req}` : ''].filter(Boolean).join(' ')} matches no test case; \`cpm-harness list\` shows them all`);
   const planned: Planned[] = selectShard(selection, shard).map(({ item, order }) => ({ definition: item, order, runs: [] }));
 
   const interactive = Boolean(process.stdout.isTTY) && !args.quiet;
@@ -320,6 +327,7 @@ export async function runCommand(args: RunArguments): Promise<number> {
       `cpm-harness ${harnessVersion()} — OMA CPM 2.1 §7.3.12 deferred group delivery`,
       `client: ${factory.description}   transport: ${config.transport}   ${scope.join('   ')}`,
       ...(spec.kind === 'builtin' ? [] : [`PF: ${where}   upper tester: ${utLine}   windows: registration ${config.windows.registrationMs} ms, UT ${config.windows.utMs} ms`]),
+      ...[scaledWindowsNotice(config)].filter((line): line is string => line !== null),
     ]);
     live?.start();
     let notStarted = 0;

@@ -41,6 +41,8 @@ export interface MsrpPolicy {
   sendReports: 'rfc' | 'never';
   respondToReport: boolean;
   unknownMethodStatus: number;
+  /** Rewrites each transaction response before it is sent (a deliberately broken peer); default none. */
+  reshapeResponse?: (response: MsrpResponse, request: MsrpRequest) => MsrpResponse;
 }
 
 export const RFC_POLICY: Readonly<MsrpPolicy> = { respondToSend: 'rfc', sendReports: 'rfc', respondToReport: false, unknownMethodStatus: 501 };
@@ -534,7 +536,8 @@ export class MsrpSession {
       if (policy === 'rfc' && failureReportOf(request) === 'no') return;
     }
     if (request.method === 'REPORT' && !this.policy.respondToReport) return;
-    const response = buildResponse(request, status, comment, { localUri: this.localUri });
+    const built = buildResponse(request, status, comment, { localUri: this.localUri });
+    const response = this.policy.reshapeResponse ? this.policy.reshapeResponse(built, request) : built;
     void this.write(connection, serializeMsrpFrame(response), response);
   }
 

@@ -21,11 +21,11 @@ export interface Identities {
 
 /** The waits the PF itself bounds, in milliseconds. */
 export interface PfWindows {
-  /** INVITE final response once a provisional arrived (RFC 3261 sets none: harness policy, PROTOCOLS §1.2 1a). */
+  /** INVITE final response once a provisional arrived. Real 60 s: RFC 3261 sets none after a 1xx (PROTOCOLS §1.2 1a proposal); §13.3.1.1 wants a 1xx every minute. */
   finalResponseMs: number;
-  /** Client TCP connect + bind SEND, or its acceptance of ours (msrplib uses 30 s). */
+  /** Client TCP connect + bind SEND, or its acceptance of ours. Real 30 s: msrplib's connect/accept/bind timeouts (PROTOCOLS §3.2). */
   msrpConnectMs: number;
-  /** MSRP transaction response (RFC 4975 implementations: 30 s). */
+  /** MSRP transaction response. Real 30 s: msrplib, msrp4j and rcsjta all give up after 30 s (PROTOCOLS §3.2). */
   msrpTransactionMs: number;
 }
 

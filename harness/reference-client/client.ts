@@ -12,6 +12,7 @@ import { applyConferenceUpdate, parseConferenceInfo, participantEntities, type C
 import { buildGroupChatMessage, cpimHeader, headerUri, imdnHeader, parseCpim, requestedDispositions } from '../cpim/cpim.ts';
 import { formatRfc3339 } from '../cpim/datetime.ts';
 import type { ImdnKind } from '../imdn/imdn.ts';
+import type { MsrpRequest, MsrpResponse } from '../msrp/frame.ts';
 import { localMsrpUri, MsrpSession, type MsrpMessageEvent, type MsrpPolicy } from '../msrp/session.ts';
 import { formatMsrpUri, parseMsrpPath, type MsrpUri } from '../msrp/uri.ts';
 import { buildMsrpAnswer, buildMsrpOffer } from '../sdp/build.ts';
@@ -20,7 +21,7 @@ import { parseSdp } from '../sdp/parse.ts';
 import { negotiateSetup } from '../sdp/setup.ts';
 import { buildRequest, buildResponse } from '../sip/build.ts';
 import { Dialog } from '../sip/dialog.ts';
-import { CPM_ACCEPT_CONTACT, CPM_FEATURE_TAG } from '../sip/caller-prefs.ts';
+import { CPM_FEATURE_TAG } from '../sip/caller-prefs.ts';
 import { getParam } from '../sip/lex.ts';
 import { parseSipUri } from '../sip/uri.ts';
 import { parseContentType, parseExpires, parseNameAddr, parseSubscriptionState } from '../sip/headers.ts';
@@ -29,19 +30,28 @@ import { SipStack, type ServerTransaction, type Target } from '../sip/stack.ts';
 import type { Behaviour } from './behaviour.ts';
 import {
   afterDelivery,
-  buildImdnBody,
+  answerShape,
   byeResponse,
   decideInvite,
   imdnEnvelope,
+  imdnPayload,
   imdnRoute,
   notificationsFor,
+  onConferenceNotify,
   onRegistered,
   onSubscribeResponse,
   onSubscriptionState,
+  patienceMs,
   refreshDelayMs,
+  refreshMethod,
+  rejoinAcceptContact,
   respondToSend,
+  responsePaths,
   routeOutgoing,
   sameIdentity,
+  sendQueuedOnRejoin,
+  sendsAfterBye,
+  subscribeRequest,
   whenToSubscribe,
   type OriginalMessage,
 } from './decisions.ts';
@@ -52,7 +62,7 @@ export interface ReferenceClientOptions {
   readonly description: string;
   readonly actor?: string;
   readonly clock?: Clock;
-  /** Wait after registration before a re-join, so a PF INVITE arriving first wins (glare). Default max(20, T1). */
+  /** Wait after registration before a re-join, so a PF INVITE arriving first wins (glare). Default max(20, 3·T1). */
   readonly rejoinGraceMs?: number;
   /** REGISTER Expires (s). Default 3600. */
   readonly registrationExpires?: number;
@@ -267,14 +277,16 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
   private async registerAndMaybeRejoin(): Promise<boolean> {
     const registered = await this.register(this.options.registrationExpires ?? 3600);
     if (!registered) return false;
-    const queuedGroups = new Set(this.outbox.map((e) => e.group));
     for (const g of this.groups) {
       const queued = this.outbox.filter((e) => sameIdentity(e.group, g.identity)).length;
       if (onRegistered({ queued, sessionUp: this.liveSession(g) !== undefined }, this.b) !== 'rejoin-after-grace') continue;
-      const grace = this.options.rejoinGraceMs ?? Math.max(20, this.env?.timers.t1 ?? 20);
+      // 3·T1: the PF's INVITE right after our REGISTER must win even on a loaded machine.
+      const grace = this.options.rejoinGraceMs ?? Math.max(20, 3 * (this.env?.timers.t1 ?? 20));
       this.later(grace, () => {
         // A PF session that arrived during the grace period wins; a queued message then goes there.
-        if (this.liveSession(g) === undefined && this.online && (queuedGroups.has(g.identity) || this.b.rejoinOnline === 'always')) this.track(this.rejoin(g, false));
+        // Still queued now: a message that went on a PF session meanwhile is no reason to re-join.
+        const queuedNow = this.outbox.some((e) => sameIdentity(e.group, g.identity));
+        if (this.liveSession(g) === undefined && this.online && (queuedNow || this.b.rejoinOnline === 'always')) this.track(this.rejoin(g, false));
       });
     }
     return true;
@@ -359,10 +371,12 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     const type = contentType === undefined ? undefined : parseContentType(contentType);
     const isSdp = type?.ok === true && type.value.type === 'application' && type.value.subtype === 'sdp' && request.body.length > 0;
     const offer = isSdp ? parseSdp(request.body) : null;
-    const decision = decideInvite({ acceptContact: headerValues(request, 'accept-contact'), sdp: offer, agent: env.registrar.address }, this.b);
+    const decision = decideInvite({ acceptContact: headerValues(request, 'accept-contact'), sdp: offer, agent: env.registrar.address, headerNames: request.headers.map((h) => h.name) }, this.b);
+    if (decision.kind === 'ignore') return;
     if (decision.kind === 'reject') {
       const headers: SipHeaderField[] = decision.warning === undefined ? [] : [{ name: 'Warning', value: decision.warning }];
       txn.respond(buildResponse(request, decision.status, undefined, { headers }));
+      if (decision.subscribe) this.track(this.subscribe(this.groupFor(this.focusOf(request))));
       return;
     }
 
@@ -374,10 +388,11 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     if (conversation !== undefined) group.conversationId = conversation;
 
     const remotePath = parseMsrpPath(decision.media.path.join(' '));
-    const role = decision.setup === 'active' ? 'active' : 'passive';
     const host = env.registrar.address;
+    const shape = answerShape(this.b, { host, sessionId: randomToken(10) });
+    const role = shape.role ?? (decision.setup === 'active' ? 'active' : 'passive');
     const msrp = this.newMsrpSession(role, role === 'active' ? DISCARD_PORT : 0, remotePath.ok ? remotePath.value : []);
-    if (role === 'passive') {
+    if (role === 'passive' && shape.listen) {
       const listening = await msrp.listen();
       if (!listening.ok || this.closed) {
         await msrp.close();
@@ -391,6 +406,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       path: [formatMsrpUri(msrp.uri)],
       setup: decision.setup,
       sessionId: Date.now(),
+      ...shape.options,
     });
     const response = buildResponse(request, 200, undefined, {
       contact: this.contactValue(),
@@ -420,6 +436,8 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
   private async onSessionConfirmed(session: Session, role: 'active' | 'passive'): Promise<void> {
     if (session.state !== 'early') return;
     session.state = 'established';
+    const patience = patienceMs(this.b);
+    if (patience !== null) this.later(patience, () => void (this.received.length === 0 && this.track(this.hangUp(session))));
     if (whenToSubscribe(this.b) === 'after-ack') this.track(this.subscribe(session.group));
     if (role === 'active' && session.remotePath.length > 0) {
       await session.msrp.connect(session.remotePath, { timeoutMs: this.waitMs() });
@@ -434,6 +452,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     }
     const status = byeResponse(this.b);
     if (status === null) return;
+    if (sendsAfterBye(this.b)) await this.sendChat(session, 'Still here after your BYE');
     txn.respond(buildResponse(txn.request, status));
     if (status >= 200 && status < 300) await this.endSession(session);
   }
@@ -448,7 +467,13 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       txn.respond(buildResponse(request, 481));
       return;
     }
-    txn.respond(buildResponse(request, 200));
+    const reaction = onConferenceNotify(request.body, this.b);
+    txn.respond(buildResponse(request, reaction.status));
+    if (reaction.leave) {
+      const live = this.liveSession(group);
+      if (live) this.track(this.hangUp(live));
+    }
+    if (reaction.status >= 300) return;
     if (request.body.length > 0) {
       const parsed = parseConferenceInfo(request.body);
       if (parsed.doc) {
@@ -459,7 +484,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     const stateValue = headerValue(request, 'subscription-state');
     const state = stateValue === undefined ? undefined : parseSubscriptionState(stateValue);
     if (!state?.ok) return;
-    const next = onSubscriptionState(state.value.state, state.value.reason);
+    const next = onSubscriptionState(state.value.state, state.value.reason, this.b);
     if (next === 'keep') return;
     const sub = group.subscription;
     this.cancelSubscriptionTimers(sub);
@@ -500,6 +525,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       },
       sendReports: b.msrpReports,
       respondToReport: b.msrpRespondToReport,
+      ...(responsePaths(b) === 'copied' ? { reshapeResponse: copyRequestPaths } : {}),
     };
   }
 
@@ -531,7 +557,9 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     for (let i = 0; i < event.frames.length; i++) kinds.push(...notificationsFor(requested, 'chunk', this.b));
     kinds.push(...notificationsFor(requested, 'complete', this.b));
     for (const kind of kinds) await this.sendImdn(session, original, kind);
-    if (this.outbox.length === 0 && afterDelivery(this.b) === 'bye') await this.hangUp(session);
+    const after = this.outbox.length === 0 ? afterDelivery(this.b, event.frames.length) : 'wait-for-pf';
+    if (after === 'bye') await this.hangUp(session);
+    else if (after === 'close-msrp') await session.msrp.close();
   }
 
   private async sendImdn(session: Session, original: OriginalMessage, kind: ImdnKind): Promise<void> {
@@ -541,10 +569,10 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     const route = imdnRoute(this.b);
     if (route === 'none') return;
     const envelope = imdnEnvelope(original, kind, { ownAor: env.aor, groupIdentity: session.group.identity, ownImdnMessageId: randomToken(8), now: new Date() }, this.b);
-    const body = buildImdnBody(envelope);
+    const { body, contentType } = imdnPayload(envelope);
     if (route === 'msrp') {
       // Only on this session while it lasts (7.3.12-1a-i-2); never on a session the PF has ended (N11).
-      if (session.state !== 'terminated' && session.msrp.isBound) await session.msrp.send({ body, contentType: 'message/cpim' });
+      if (session.state !== 'terminated' && session.msrp.isBound) await session.msrp.send({ body, contentType });
       return;
     }
     const request = buildRequest({
@@ -568,6 +596,10 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     if (queued.length === 0 || session.state === 'terminated') return;
     if (session.origin === 'pf' && routeOutgoing({ sessionUp: true, registered: this.registered }, this.b) === 'rejoin') {
       this.track(this.rejoin(group, true));
+      return;
+    }
+    if (session.origin === 'rejoin' && !sendQueuedOnRejoin(this.b)) {
+      for (const entry of queued) this.outbox.splice(this.outbox.indexOf(entry), 1);
       return;
     }
     for (const entry of queued) {
@@ -597,18 +629,19 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
   // ===========================================================================================
   // Conference subscription (7.3.12-1b-sub, 1b-i-b, 1d-ii)
 
-  private async subscribe(group: Group): Promise<void> {
+  private async subscribe(group: Group, anew = false): Promise<void> {
     const env = this.env;
     const stack = this.stack;
     if (env === null || stack === null || this.closed) return;
-    // Never two subscriptions to one group: an existing live one is kept.
-    if (group.subscription !== undefined && group.subscription.state !== 'terminated') return;
+    // Never two subscriptions to one group: an existing live one is kept (unless a mutant subscribes anew).
+    if (!anew && group.subscription !== undefined && group.subscription.state !== 'terminated') return;
     const expires = this.options.subscriptionExpires ?? 3600;
     const sub: Subscription = { callId: newCallId(env.registrar.address), localTag: newTag(), state: 'pending' };
     group.subscription = sub;
+    const target = subscribeRequest(this.b, group.target, env.aor);
     const request = buildRequest({
       method: 'SUBSCRIBE',
-      uri: group.target,
+      uri: target.uri,
       via: stack.viaFor(env.registrar.transport, newBranch()),
       from: `${angle(env.aor)};tag=${sub.localTag}`,
       to: angle(group.identity),
@@ -616,7 +649,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       cseq: 1,
       contact: this.contactValue(),
       headers: [
-        { name: 'Event', value: 'conference' },
+        { name: 'Event', value: target.event },
         { name: 'Accept', value: CONFERENCE_INFO },
         { name: 'Expires', value: String(expires) },
       ],
@@ -634,6 +667,8 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     }
     sub.state = 'terminated';
     group.state = decided.groupState === 'unknown' && group.state !== 'unknown' ? group.state : decided.groupState;
+    const live = decided.hangUp ? this.liveSession(group) : undefined;
+    if (live) await this.hangUp(live);
     if (decided.resubscribe && group.resubscribes < MAX_RESUBSCRIBES) {
       group.resubscribes += 1;
       this.later(2 * (env.timers.t1 || 20), () => this.track(this.subscribe(group)));
@@ -646,13 +681,17 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       sub.state = 'terminated';
       return;
     }
+    // The refresh is armed first: one due exactly at expiry (a mutant) fires before the lapse.
+    const delay = refreshDelayMs(granted, this.b);
+    if (delay !== null) {
+      sub.refresh = this.later(delay, () => {
+        if (!this.participating(group)) return;
+        if (refreshMethod(this.b) === 'in-dialog') this.track(this.refreshSubscription(group, sub, granted));
+        else this.track(this.subscribe(group, true));
+      });
+    }
     sub.lapse = this.later(granted * 1000, () => {
       if (sub.state === 'active') sub.state = 'terminated';
-    });
-    const delay = refreshDelayMs(granted, this.b);
-    if (delay === null) return;
-    sub.refresh = this.later(delay, () => {
-      if (this.participating(group)) this.track(this.refreshSubscription(group, sub, granted));
     });
   }
 
@@ -701,8 +740,9 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       }
       const offer = buildMsrpOffer({ address: env.registrar.address, port: msrp.uri.port ?? 0, path: [formatMsrpUri(msrp.uri)], setup: 'actpass', sessionId: Date.now() });
       group.contributionId ??= randomToken(16);
+      const acceptContact = rejoinAcceptContact(this.b);
       const headers: SipHeaderField[] = [
-        { name: 'Accept-Contact', value: CPM_ACCEPT_CONTACT },
+        ...(acceptContact === null ? [] : [{ name: 'Accept-Contact', value: acceptContact }]),
         { name: 'Contribution-ID', value: group.contributionId },
       ];
       if (group.conversationId !== undefined) headers.push({ name: 'Conversation-ID', value: group.conversationId });
@@ -838,6 +878,13 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     const p = promise.catch(() => undefined).finally(() => this.work.delete(p));
     this.work.add(p);
   }
+}
+
+/** A mutant's response: To-Path and From-Path copied from the request instead of swapped. */
+function copyRequestPaths(response: MsrpResponse, request: MsrpRequest): MsrpResponse {
+  const path = (name: string) => request.headers.find((h) => h.name.toLowerCase() === name)?.value ?? '';
+  const headers = response.headers.map((h) => (h.name === 'To-Path' ? { ...h, value: path('to-path') } : h.name === 'From-Path' ? { ...h, value: path('from-path') } : h));
+  return { ...response, headers };
 }
 
 function tagOfTo(request: SipRequest): string | undefined {

@@ -4,7 +4,8 @@ import { formatTrace } from './trace-text.ts';
 
 export function verdictLine(v: Verdict): string {
   const marker = v.marker ? ` [${v.marker}]` : '';
-  return `${v.outcome.toUpperCase().padEnd(11)} ${v.requirement} (${v.level})${marker}: ${v.reason}`;
+  const rule = v.rule ? ` {${v.rule}}` : '';
+  return `${v.outcome.toUpperCase().padEnd(11)} ${v.requirement} (${v.level})${marker}${rule}: ${v.reason}`;
 }
 
 /** The one-line failure message for JUnit and the terminal: which requirement broke and why. */

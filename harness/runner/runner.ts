@@ -10,7 +10,7 @@ import { setDiagnosticTextLimit } from '../core/diagnostic.ts';
 import { TraceRecorder, type TraceSink } from '../core/trace.ts';
 import type { Binding, ParticipatingFunctionApi } from '../pf/types.ts';
 import type { RunConfig, Windows } from '../testcase/config.ts';
-import { CaseContext, SkipSignal } from '../testcase/context.ts';
+import { CaseContext, inconclusiveVerdicts, PrerequisiteFailed, SkipSignal } from '../testcase/context.ts';
 import type { TestCaseDefinition } from '../testcase/definition.ts';
 import { aggregate, type Outcome, type TestCaseResult, type Verdict } from '../verdict/verdict.ts';
 import { race, runPool } from './pool.ts';
@@ -130,11 +130,12 @@ export async function runCase(definition: TestCaseDefinition, options: RunOption
     }
     const binding = await bindClient(client, pf, config.windows.registrationMs, options.signal);
     if (!binding) {
-      return finish(definition, startedAt, t0, empty, 'error', {
-        error: { message: `precondition: the client did not REGISTER within ${config.windows.registrationMs} ms` },
-      });
+      // Client never registered: a failed preamble, not a harness fault (README "Outcomes").
+      const why = `no REGISTER within ${config.windows.registrationMs} ms`;
+      const verdicts = inconclusiveVerdicts(definition.requirements, 'the client registers', why);
+      return finish(definition, startedAt, t0, { ...empty, verdicts, notes: [`prerequisite failed: the client registers: ${why}`] }, 'inconclusive');
     }
-    const context = new CaseContext(pf, ut, config, recorder, definition.requirements);
+    const context = new CaseContext(pf, ut, config, recorder, definition.rules, definition.requirements);
     // A client that stays up across cases starts each case clean (conformance preamble), when its UT can.
     if (client.persistent && ut?.reset && ut.supports.has('reset')) {
       const reset = await race(ut.reset(), config.windows.utMs, options.signal);
@@ -150,9 +151,14 @@ export async function runCase(definition: TestCaseDefinition, options: RunOption
     const ran = await race(definition.run(context), limit, options.signal);
     switch (ran.kind) {
       case 'done':
+        context.complete();
         return finish(definition, startedAt, t0, part, aggregate(context.verdicts));
       case 'threw':
         if (ran.error instanceof SkipSignal) return finish(definition, startedAt, t0, part, 'skipped', { skipReason: ran.error.reason });
+        if (ran.error instanceof PrerequisiteFailed) {
+          context.inconclusive(ran.error);
+          return finish(definition, startedAt, t0, part, aggregate(context.verdicts));
+        }
         return finish(definition, startedAt, t0, part, 'error', {
           error: { message: (ran.error as Error)?.message ?? String(ran.error), ...((ran.error as Error)?.stack ? { stack: (ran.error as Error).stack! } : {}) },
         });

@@ -1,22 +1,24 @@
 /**
- * What a test case sees: the PF, the upper tester, the windows, and the verdict recorder. A
- * verdict is bound to a requirement ID; the requirement's level decides what a violation means
- * (SHALL → fail, SHOULD → warning, MAY/descriptive → informative), so a case states the
- * observation and never picks the severity by hand.
+ * What a test case sees: the PF, the upper tester, the windows, and the recorder of findings.
+ * Every finding goes through the rule table (harness/verdict/rules.ts): its rule names the
+ * requirement and the requirement's level decides what a violation means, so a case states the
+ * observation and never picks a severity or a requirement ID by hand. A step the case's purpose
+ * depends on (the preamble) is not a verdict: when it fails, `prerequisite()` ends the case and
+ * the runner makes every requirement not yet judged inconclusive, naming the failed step.
  */
 import type { UpperTester, UtOperation } from '../client/types.ts';
+import type { Finding } from '../core/finding.ts';
 import type { TraceEvent, TraceRecorder } from '../core/trace.ts';
 import { headerValue, startLine, type SipMessage } from '../sip/message.ts';
 import type { ParticipatingFunctionApi, PfEvent } from '../pf/types.ts';
-import { findRequirement, violationOutcome } from '../verdict/requirements.ts';
+import { requirement, type RequirementId } from '../verdict/requirements.ts';
+import { heldOutcomeOf, ruleRow, violationOutcomeOf, type RuleId, type RuleRow } from '../verdict/rules.ts';
 import type { Outcome, Verdict } from '../verdict/verdict.ts';
-import type { RunConfig, Windows } from './config.ts';
+import { formatWindow, REAL_WINDOWS, type RunConfig, type WindowName, type Windows } from './config.ts';
 
 /** Anything that points at messages: trace events, PF events, parsed messages (matched by identity). */
 export type EvidenceItem = TraceEvent | PfEvent | object | null | undefined;
 export type Evidence = EvidenceItem | readonly EvidenceItem[];
-
-export type Marker = 'V' | 'I' | 'U';
 
 /** Thrown by `t.skip()` to end a case as skipped; the runner catches it. */
 export class SkipSignal extends Error {
@@ -26,26 +28,43 @@ export class SkipSignal extends Error {
   }
 }
 
+/**
+ * Thrown by `t.prerequisite()`: a step the case needs failed (the INVITE that only sets the stage,
+ * the REGISTER, the subscription a later step needs). The runner catches it; every requirement of
+ * the case without a verdict yet becomes inconclusive with this step named.
+ */
+export class PrerequisiteFailed extends Error {
+  constructor(
+    readonly prerequisite: string,
+    readonly why: string,
+    readonly evidence: readonly TraceEvent[] = [],
+  ) {
+    super(`prerequisite failed: ${prerequisite}: ${why}`);
+    this.name = 'PrerequisiteFailed';
+  }
+}
+
+export interface ObserveOptions {
+  /**
+   * The rule held because nothing was seen within this window (an absence check). For an external
+   * client a window shorter than its real value proves nothing: the verdict is informative.
+   */
+  absenceWindow?: WindowName;
+}
+
 export interface TestContext {
   readonly pf: ParticipatingFunctionApi;
   readonly ut: UpperTester | null;
   readonly config: RunConfig;
   readonly windows: Windows;
-  /** Records that the requirement was met. */
-  pass(requirement: string, reason: string, evidence?: Evidence, marker?: Marker): void;
-  /** Records a violation; its outcome follows the requirement's level. */
-  violation(requirement: string, reason: string, evidence?: Evidence, marker?: Marker): void;
-  /** Pass when `ok`, else a violation: `check(id, status === 488, 'got 488', `expected 488, got ${status}`)`. */
-  check(requirement: string, ok: boolean, passReason: string, failReason: string, evidence?: Evidence, marker?: Marker): boolean;
-  /** An observation with no pass/fail meaning (ambiguities, MAY behaviour). */
-  inform(requirement: string, reason: string, evidence?: Evidence, marker?: Marker): void;
-  /** A violation reported as a warning whatever the level ([U] rules: never hard-fail on them). */
-  warn(requirement: string, reason: string, evidence?: Evidence, marker?: Marker): void;
-  /**
-   * The requirement could not be judged because a precondition failed (that failure carries its
-   * own verdict): recorded as a skipped verdict with the reason, never as a pass.
-   */
-  notJudged(requirement: string, reason: string, evidence?: Evidence): void;
+  /** Every trace event of the case so far (timestamps of what was sent and received). */
+  readonly trace: readonly TraceEvent[];
+  /** Records findings, one verdict each, through the rule table; `evidence` backs findings that carry none. */
+  record(findings: Finding<RuleId> | readonly Finding<RuleId>[], evidence?: Evidence, options?: ObserveOptions): void;
+  /** One finding: `t.observe('reject.status', status === 488, detail, evidence)`. Returns `ok`. */
+  observe(rule: RuleId, ok: boolean, detail: string, evidence?: Evidence, options?: ObserveOptions): boolean;
+  /** A step the case depends on failed: ends the case; its unjudged requirements become inconclusive. */
+  prerequisite(what: string, why: string, evidence?: Evidence): never;
   note(text: string): void;
   skip(reason: string): never;
   /** The upper tester with these operations, or skip with "needs upper tester". */
@@ -89,17 +108,25 @@ function messagesOf(e: PfEvent): object[] {
 export class CaseContext implements TestContext {
   readonly verdicts: Verdict[] = [];
   readonly notes: string[] = [];
+  private readonly rules: ReadonlySet<RuleId>;
 
   constructor(
     readonly pf: ParticipatingFunctionApi,
     readonly ut: UpperTester | null,
     readonly config: RunConfig,
     private readonly recorder: TraceRecorder,
-    private readonly declared: readonly string[],
-  ) {}
+    declaredRules: readonly RuleId[],
+    private readonly requirements: readonly RequirementId[],
+  ) {
+    this.rules = new Set(declaredRules);
+  }
 
   get windows(): Windows {
     return this.config.windows;
+  }
+
+  get trace(): readonly TraceEvent[] {
+    return this.recorder.events;
   }
 
   evidence(evidence: Evidence): TraceEvent[] {
@@ -127,45 +154,62 @@ export class CaseContext implements TestContext {
     return [...found].sort((a, b) => a.seq - b.seq);
   }
 
-  private record(requirement: string, outcome: Outcome, reason: string, evidence: Evidence, marker?: Marker): void {
-    const req = findRequirement(requirement);
-    if (!req) throw new Error(`verdict for unknown requirement ${requirement}`);
-    if (!this.declared.includes(requirement)) throw new Error(`verdict for ${requirement}, which this test case does not declare`);
-    const verdict: Verdict = marker === undefined
-      ? { requirement, level: req.level, outcome, reason, evidence: this.evidence(evidence) }
-      : { requirement, level: req.level, outcome, reason, evidence: this.evidence(evidence), marker };
-    this.verdicts.push(verdict);
+  record(findings: Finding<RuleId> | readonly Finding<RuleId>[], evidence?: Evidence, options: ObserveOptions = {}): void {
+    const list: readonly Finding<RuleId>[] = Array.isArray(findings) ? findings : [findings as Finding<RuleId>];
+    for (const f of list) this.verdicts.push(this.verdictOf(f, f.evidence ?? evidence, options));
   }
 
-  pass(requirement: string, reason: string, evidence?: Evidence, marker?: Marker): void {
-    const level = findRequirement(requirement)?.level;
-    // A MAY or descriptive requirement cannot "pass": observing it is information.
-    const outcome: Outcome = level === 'MAY' || level === 'descriptive' || level === 'informative' ? 'informative' : 'pass';
-    this.record(requirement, outcome, reason, evidence, marker);
-  }
-
-  violation(requirement: string, reason: string, evidence?: Evidence, marker?: Marker): void {
-    const level = findRequirement(requirement)?.level ?? 'SHALL';
-    const outcome = marker === 'U' && level === 'SHALL' ? 'warning' : violationOutcome(level);
-    this.record(requirement, outcome, marker === 'U' && level === 'SHALL' ? `${reason} (rule unconfirmed [U]: reported as a warning)` : reason, evidence, marker);
-  }
-
-  check(requirement: string, ok: boolean, passReason: string, failReason: string, evidence?: Evidence, marker?: Marker): boolean {
-    if (ok) this.pass(requirement, passReason, evidence, marker);
-    else this.violation(requirement, failReason, evidence, marker);
+  observe(rule: RuleId, ok: boolean, detail: string, evidence?: Evidence, options?: ObserveOptions): boolean {
+    this.record({ rule, ok, detail }, evidence, options);
     return ok;
   }
 
-  inform(requirement: string, reason: string, evidence?: Evidence, marker?: Marker): void {
-    this.record(requirement, 'informative', reason, evidence, marker);
+  private verdictOf(f: Finding<RuleId>, evidence: Evidence, options: ObserveOptions): Verdict {
+    if (!this.rules.has(f.rule)) throw new Error(`finding for rule ${f.rule}, which this test case does not declare`);
+    const row: RuleRow = ruleRow(f.rule);
+    let outcome: Outcome = f.ok ? heldOutcomeOf(f.rule) : violationOutcomeOf(f.rule);
+    let reason = f.detail;
+    if (!f.ok && outcome === 'warning' && requirement(row.requirement).level === 'SHALL') {
+      reason += row.marker === 'U' ? ' (rule unconfirmed [U]: reported as a warning)' : ` (tolerated, ${row.advisory}: reported as a warning)`;
+    }
+    const window = options.absenceWindow;
+    if (f.ok && window !== undefined && outcome === 'pass' && this.config.client === 'external' && this.windows[window] < REAL_WINDOWS[window]) {
+      outcome = 'informative';
+      reason += ` — not observed within ${formatWindow(this.windows[window])}; the real window is ${formatWindow(REAL_WINDOWS[window])} (${window} scaled), so this proves nothing`;
+    }
+    const base = { rule: f.rule, held: f.ok, requirement: row.requirement, level: requirement(row.requirement).level, outcome, reason, evidence: this.evidence(evidence) };
+    return row.marker === undefined ? base : { ...base, marker: row.marker };
   }
 
-  warn(requirement: string, reason: string, evidence?: Evidence, marker?: Marker): void {
-    this.record(requirement, 'warning', reason, evidence, marker);
+  prerequisite(what: string, why: string, evidence?: Evidence): never {
+    throw new PrerequisiteFailed(what, why, this.evidence(evidence));
   }
 
-  notJudged(requirement: string, reason: string, evidence?: Evidence): void {
-    this.record(requirement, 'skipped', `not judged: ${reason}`, evidence);
+  /**
+   * After a failed prerequisite: every declared requirement without a verdict is inconclusive, with
+   * the step that failed named (never a pass, never a fail of something that was not tested).
+   */
+  inconclusive(failed: PrerequisiteFailed): void {
+    this.note(`prerequisite failed: ${failed.prerequisite}: ${failed.why}`);
+    const judged = new Set(this.verdicts.map((v) => v.requirement));
+    for (const id of this.requirements) {
+      if (judged.has(id)) continue;
+      this.verdicts.push({ requirement: id, level: requirement(id).level, outcome: 'inconclusive', reason: `not judged: prerequisite failed: ${failed.prerequisite}: ${failed.why}`, evidence: [...failed.evidence] });
+    }
+  }
+
+  /**
+   * At the end of a case that ran to completion: when a rule was violated, the requirements the
+   * case never got to are inconclusive (the failed step named) rather than silently absent.
+   */
+  complete(): void {
+    const first = this.verdicts.find((v) => v.held === false && (v.outcome === 'fail' || v.outcome === 'warning'));
+    if (!first) return;
+    const judged = new Set(this.verdicts.map((v) => v.requirement));
+    for (const id of this.requirements) {
+      if (judged.has(id)) continue;
+      this.verdicts.push({ requirement: id, level: requirement(id).level, outcome: 'inconclusive', reason: `not judged: the case stopped after ${first.rule}: ${first.reason}`, evidence: first.evidence });
+    }
   }
 
   note(text: string): void {
@@ -182,4 +226,9 @@ export class CaseContext implements TestContext {
     if (missing.length > 0) this.skip(`needs upper tester operations the client's UT does not support: ${missing.join(', ')}`);
     return this.ut;
   }
+}
+
+/** Inconclusive verdicts for every requirement of a case that could not start (the client never registered). */
+export function inconclusiveVerdicts(requirements: readonly RequirementId[], prerequisite: string, why: string): Verdict[] {
+  return requirements.map((id) => ({ requirement: id, level: requirement(id).level, outcome: 'inconclusive', reason: `not judged: prerequisite failed: ${prerequisite}: ${why}`, evidence: [] }));
 }

@@ -16,7 +16,7 @@ export interface Requirement {
 
 const CR = 'OMA CPM Conv. Functions 2.1 §7.3.12';
 
-export const REQUIREMENTS: readonly Requirement[] = [
+export const REQUIREMENTS = [
   { id: '7.3.12-1a', level: 'SHALL', title: 'handle the PF-initiated group INVITE (CPM ICSI in Accept-Contact): a final response', source: `${CR} 1)a`, upperTester: 'no' },
   { id: '7.3.12-1a-i', level: 'SHALL', title: 'effective direction sendrecv: accept (2xx, usable MSRP answer)', source: `${CR} 1)a)i`, upperTester: 'no' },
   { id: '7.3.12-1a-ii', level: 'SHALL', title: 'effective direction not sendrecv: exactly 488 Not Acceptable Here, no side effects', source: `${CR} 1)a)i "Else"; RFC 3261 §13.3.1.3, §17`, upperTester: 'no' },
@@ -44,12 +44,24 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: 'msrp-response', level: 'SHALL', title: 'MSRP 200 with the SEND transaction id and swapped paths; none when Failure-Report: no', source: 'RFC 4975 §7.2, §7.3', upperTester: 'no' },
   { id: 'msrp-setup', level: 'SHALL', title: 'MSRP connection direction per a=setup (absent in offer: answerer passive)', source: 'RFC 4145 §4.1, RFC 6135', upperTester: 'no' },
   { id: 'msrp-report', level: 'SHOULD', title: 'REPORT when Success-Report: yes; no response to a REPORT', source: 'RFC 4975 §7.1.2, §7.2', upperTester: 'no' },
-];
+] as const satisfies readonly Requirement[];
 
-const byId = new Map(REQUIREMENTS.map((r) => [r.id, r]));
+/** Every requirement ID of the catalogue: a typo in a rule or a test case is a type error. */
+export type RequirementId = (typeof REQUIREMENTS)[number]['id'];
 
+const byId = new Map<string, Requirement>(REQUIREMENTS.map((r) => [r.id, r]));
+
+/** For ids typed by a person (`--req`): undefined when the catalogue has no such ID. */
 export function findRequirement(id: string): Requirement | undefined {
   return byId.get(id);
+}
+
+export function isRequirementId(id: string): id is RequirementId {
+  return byId.has(id);
+}
+
+export function requirement(id: RequirementId): Requirement {
+  return byId.get(id)!;
 }
 
 /** What a violation of a requirement at this level amounts to. */

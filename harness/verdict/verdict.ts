@@ -4,7 +4,8 @@
  * suites a verdict only ever moves towards worse.
  */
 import type { TraceEvent } from '../core/trace.ts';
-import type { Level } from './requirements.ts';
+import type { Level, RequirementId } from './requirements.ts';
+import type { RuleId } from './rules.ts';
 
 /**
  * `inconclusive` (ETSI `inconc`): the case could not test its purpose because a prerequisite failed
@@ -14,7 +15,11 @@ export const OUTCOMES = ['pass', 'informative', 'inconclusive', 'warning', 'fail
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface Verdict {
-  readonly requirement: string;
+  /** The rule table row that produced it; absent for an inconclusive verdict from a failed prerequisite. */
+  readonly rule?: RuleId;
+  /** Whether the rule held (false: a violation, whatever outcome the level gives it). */
+  readonly held?: boolean;
+  readonly requirement: RequirementId;
   readonly level: Level;
   readonly outcome: Outcome;
   /** One line: which requirement broke and why (or what was observed). */
@@ -29,6 +34,7 @@ export interface TestCaseResult {
   readonly id: string;
   readonly title: string;
   readonly group: string;
+  /** The case's requirement IDs (strings: a result may come back from a results.json file). */
   readonly requirements: readonly string[];
   readonly outcome: Outcome;
   readonly verdicts: readonly Verdict[];

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { buildCpim, buildGroupChatMessage, parseCpim, type DispositionType } from '../../harness/cpim/cpim.ts';
-import { checkNotification, requestedKinds, type CheckContext, type Finding } from '../../harness/imdn/checker.ts';
+import type { Finding } from '../../harness/core/finding.ts';
+import { checkNotification, IMDN_RULES, requestedKinds, type CheckContext } from '../../harness/imdn/checker.ts';
 import { buildImdn, buildImdnMessage, parseImdnXml, type ImdnOptions } from '../../harness/imdn/imdn.ts';
 import { urisEquivalent } from '../../harness/imdn/uri-compare.ts';
 import { sipUrisEqual as sipUrisEquivalent } from '../../harness/sip/uri.ts';
@@ -25,12 +26,16 @@ function notificationOf(body: Buffer) {
 
 const goodImdn: ImdnOptions = { messageId: 'Msg7hQ2xLp0aZ', datetime: '2024-05-06T09:15:03.000Z', recipientUri: CLIENT, originalRecipientUri: GROUP, kind: 'delivery', status: 'delivered' };
 
-const rules = (findings: Finding[]) => findings.map((f) => `${f.level}:${f.rule}`).sort();
+/** The rules a notification broke (the checker also reports every rule that held). */
+const rules = (findings: readonly Finding[]) => findings.filter((f) => !f.ok).map((f) => f.rule).sort();
 
 describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
   it('finds nothing wrong with the §2.9 and §2.10 golden notifications', () => {
-    expect(checkNotification(original(), notificationOf(read('cpim/imdn-delivery.cpim')), context)).to.deep.equal([]);
-    expect(checkNotification(original(), notificationOf(read('cpim/imdn-display.cpim')), { ...context, userDisplayed: true })).to.deep.equal([]);
+    const delivery = checkNotification(original(), notificationOf(read('cpim/imdn-delivery.cpim')), context);
+    expect(rules(delivery)).to.deep.equal([]);
+    expect(rules(checkNotification(original(), notificationOf(read('cpim/imdn-display.cpim')), { ...context, userDisplayed: true }))).to.deep.equal([]);
+    // Every rule that applies is reported as held, so a verdict can say what was checked.
+    expect(delivery.map((f) => f.rule).sort()).to.deep.equal(IMDN_RULES.filter((r) => r !== 'imdn.unsolicited').sort());
   });
 
   it('returns every mismatch of a deliberately wrong IMDN in one call', () => {
@@ -53,44 +58,53 @@ describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
     const findings = checkNotification(original(), notificationOf(body), context);
     expect(rules(findings)).to.deep.equal(
       [
-        'fail:7.3.12-1b-ii.status',
-        'fail:imdn-envelope.content-disposition',
-        'fail:imdn-envelope.to',
-        'fail:imdn-fields.message-id',
-        'warn:imdn-envelope.disposition-notification',
-        'warn:imdn-fields.datetime',
-        'warn:imdn-fields.recipient-uri',
+        'imdn.status',
+        'imdn.envelope.content-disposition',
+        'imdn.envelope.to',
+        'imdn.fields.message-id',
+        'imdn.envelope.no-disposition-notification',
+        'imdn.fields.datetime',
+        'imdn.fields.recipient-uri',
       ].sort(),
     );
-    const to = findings.find((f) => f.rule === 'imdn-envelope.to')!;
-    expect(to).to.include({ expected: SENDER, actual: GROUP, requirement: 'imdn-envelope' });
-    expect(to.message).to.match(/group/);
-    expect(findings.find((f) => f.rule === 'imdn-fields.message-id')).to.include({ expected: 'Msg7hQ2xLp0aZ', actual: 'WrongId' });
+    const to = findings.find((f) => f.rule === 'imdn.envelope.to')!;
+    expect(to.detail).to.match(/group/);
+    expect(to.detail).to.include(`expected ${SENDER}, got ${GROUP}`);
+    expect(findings.find((f) => f.rule === 'imdn.fields.message-id')!.detail).to.include('expected Msg7hQ2xLp0aZ, got WrongId');
+    // The checker is neutral: no requirement ID, no level.
+    for (const f of findings) expect(Object.keys(f).sort()).to.deep.equal(['detail', 'ok', 'rule']);
   });
 
-  it('N10: receipt time in <datetime> only warns; the same instant in another offset passes', () => {
+  it('N10: receipt time in <datetime> breaks imdn.fields.datetime; the same instant in another offset holds', () => {
     const late = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-07T10:00:00Z', imdn: { ...goodImdn, datetime: '2024-05-07T10:00:00Z' } });
-    expect(rules(checkNotification(original(), notificationOf(late), context))).to.deep.equal(['warn:imdn-fields.datetime']);
+    expect(rules(checkNotification(original(), notificationOf(late), context))).to.deep.equal(['imdn.fields.datetime']);
     const offset = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-07T10:00:00Z', imdn: { ...goodImdn, datetime: '2024-05-06T11:15:03+02:00' } });
-    expect(checkNotification(original(), notificationOf(offset), context)).to.deep.equal([]);
+    expect(rules(checkNotification(original(), notificationOf(offset), context))).to.deep.equal([]);
   });
 
-  it('N9: an IMDN for a message that requested none only warns', () => {
+  it('N9: an IMDN for a message that requested none breaks imdn.unsolicited', () => {
     const body = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
-    const findings = checkNotification(original(null), notificationOf(body), context);
-    expect(rules(findings)).to.deep.equal(['warn:imdn-not-requested.unsolicited']);
-    expect(findings[0]!.requirement).to.equal('imdn-not-requested');
+    expect(rules(checkNotification(original(null), notificationOf(body), context))).to.deep.equal(['imdn.unsolicited']);
   });
 
-  it('a kind that was not requested fails 7.3.12-1b-ii; display before the user displayed fails too', () => {
+  it('a kind that was not requested breaks imdn.kind; display before the user displayed too', () => {
     const display = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: { ...goodImdn, kind: 'display', status: 'displayed' } });
-    expect(rules(checkNotification(original(['positive-delivery']), notificationOf(display), context))).to.deep.equal(['fail:7.3.12-1b-ii.kind']);
-    expect(rules(checkNotification(original(), notificationOf(display), { ...context, userDisplayed: false }))).to.deep.equal(['fail:7.3.12-1b-ii.kind']);
+    expect(rules(checkNotification(original(['positive-delivery']), notificationOf(display), context))).to.deep.equal(['imdn.kind']);
+    expect(rules(checkNotification(original(), notificationOf(display), { ...context, userDisplayed: false }))).to.deep.equal(['imdn.kind']);
   });
 
-  it('N22: Content-Disposition in the CPIM header block is tolerated with a warning', () => {
+  for (const status of ['failed', 'forbidden', 'error']) {
+    it(`a delivery notification with status <${status}/> for a delivered message breaks imdn.status`, () => {
+      const body = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: { ...goodImdn, status } });
+      const findings = checkNotification(original(), notificationOf(body), context);
+      expect(rules(findings)).to.deep.equal(['imdn.status']);
+      expect(findings.find((f) => f.rule === 'imdn.status')!.detail).to.include(`expected delivered, got ${status}`);
+    });
+  }
+
+  it('N22: Content-Disposition in the CPIM header block breaks only the placement rule', () => {
     const findings = checkNotification(original(), notificationOf(read('cpim/malformed/disposition-in-cpim-headers.cpim')), context);
-    expect(rules(findings)).to.deep.equal(['warn:imdn-envelope.content-disposition']);
+    expect(rules(findings)).to.deep.equal(['imdn.envelope.disposition-placement']);
   });
 
   it('envelope rules: NS missing, id reused or repeated, anonymous From, bad DateTime, wrong Content-Type', () => {
@@ -108,22 +122,16 @@ describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
       ].join('\r\n'),
     );
     const findings = checkNotification(original(), notificationOf(body), context);
-    expect(rules(findings)).to.include.members([
-      'fail:imdn-envelope.ns',
-      'fail:imdn-envelope.from',
-      'fail:imdn-envelope.datetime',
-      'fail:imdn-envelope.content-type',
-      'fail:imdn-envelope.syntax',
-    ]);
-    expect(findings.find((f) => f.rule === 'imdn-envelope.from')!.message).to.match(/anonymous/);
+    expect(rules(findings)).to.include.members(['imdn.envelope.ns', 'imdn.envelope.from', 'imdn.envelope.datetime', 'imdn.envelope.content-type', 'imdn.envelope.syntax']);
+    expect(findings.find((f) => f.rule === 'imdn.envelope.from')!.detail).to.match(/anonymous/);
 
     const reused = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'Msg7hQ2xLp0aZ', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
-    expect(rules(checkNotification(original(), notificationOf(reused), context))).to.deep.equal(['fail:imdn-envelope.message-id']);
+    expect(rules(checkNotification(original(), notificationOf(reused), context))).to.deep.equal(['imdn.envelope.message-id']);
     const repeated = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
-    expect(rules(checkNotification(original(), notificationOf(repeated), { ...context, seenNotificationIds: new Set(['n1']) }))).to.deep.equal(['fail:imdn-envelope.message-id']);
+    expect(rules(checkNotification(original(), notificationOf(repeated), { ...context, seenNotificationIds: new Set(['n1']) }))).to.deep.equal(['imdn.envelope.message-id']);
   });
 
-  it('an unparsable IMDN document fails imdn-fields.schema (and still checks the envelope)', () => {
+  it('an unparsable IMDN document breaks imdn.fields.schema (and still checks the envelope)', () => {
     const body = buildCpim({
       from: CLIENT,
       to: SENDER,
@@ -134,7 +142,7 @@ describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
       contentDisposition: 'notification',
       content: read('imdn/malformed/doctype-billion-laughs.xml'),
     });
-    expect(rules(checkNotification(original(), notificationOf(body), context))).to.deep.equal(['fail:imdn-fields.message-id', 'fail:imdn-fields.schema', 'warn:imdn-fields.datetime']);
+    expect(rules(checkNotification(original(), notificationOf(body), context))).to.deep.equal(['imdn.fields.datetime', 'imdn.fields.message-id', 'imdn.fields.schema']);
   });
 
   it('original-recipient-uri may be imdn.Original-To instead of To', () => {
@@ -154,7 +162,7 @@ describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
       }),
     );
     const body = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
-    expect(checkNotification({ cpim, requested: requestedKinds(cpim) }, notificationOf(body), context)).to.deep.equal([]);
+    expect(rules(checkNotification({ cpim, requested: requestedKinds(cpim) }, notificationOf(body), context))).to.deep.equal([]);
   });
 
   describe('URI comparison (RFC 3261 §19.1.4)', () => {

@@ -5,7 +5,7 @@ import type { Direction, SetupValue } from '../../harness/sdp/types.ts';
 import { behaviourWith, CONFORMING, type Behaviour } from '../../harness/reference-client/behaviour.ts';
 import * as decisions from '../../harness/reference-client/decisions.ts';
 import { findMutant, MUTANTS } from '../../harness/reference-client/mutants.ts';
-import { REQUIREMENTS } from '../../harness/verdict/requirements.ts';
+import { isRuleId } from '../../harness/verdict/rules.ts';
 
 const REQUIRED_NAMES = [
   'accept-sendonly', 'accept-recvonly', 'accept-inactive', 'ignore-session-direction', 'reject-486', 'reject-415',
@@ -32,10 +32,11 @@ function fingerprint(b: Behaviour): Record<string, unknown> {
     ['session-inactive', 'inactive', null, 'actpass'],
     ['none', null, null, 'actpass'],
     ['no-setup', null, 'sendrecv', null],
+    ['session-sendonly-media-sendrecv', 'sendonly', 'sendrecv', 'actpass'],
   ];
   for (const [name, s, m, setup] of probes) {
     const d = decisions.decideInvite({ acceptContact: AC, sdp: offer(s, m, setup), agent: 'h' }, b);
-    invites[name] = d.kind === 'accept' ? { accept: d.setup } : { reject: d.status, warning: d.warning !== undefined };
+    invites[name] = d.kind === 'accept' ? { accept: d.setup } : d.kind === 'ignore' ? { ignore: true } : { reject: d.status, warning: d.warning ?? null, subscribe: d.subscribe ?? false };
   }
   const original = { from: 'sip:a@x', to: 'sip:g@x', imdnMessageId: 'orig', dateTime: '2024-01-01T00:00:00.000Z' };
   const ctx = { ownAor: 'sip:me@x', groupIdentity: 'sip:g@x', ownImdnMessageId: 'own', now: new Date('2024-06-01T00:00:00.000Z') };
@@ -43,10 +44,22 @@ function fingerprint(b: Behaviour): Record<string, unknown> {
   const none = new Set<string>();
   return {
     invites,
+    icsi: [
+      decisions.recognisesCpmInvite({ acceptContact: [AC[0]!.replace(/%3A/g, '%3a')] }, b),
+      decisions.recognisesCpmInvite({ acceptContact: AC, headerNames: ['a'] }, b),
+      decisions.decideInvite({ acceptContact: ['*;+g.other'], sdp: null, agent: 'h' }, b).kind,
+    ],
+    answer: decisions.answerShape(b, { host: 'h', sessionId: 's' }),
     setupAbsent: decisions.answerSetup(undefined, b),
     subscribe: decisions.whenToSubscribe(b),
+    subscribeRequest: decisions.subscribeRequest(b, 'sip:g@x', 'sip:me@x'),
     on404: decisions.onSubscribeResponse(404, b),
-    refresh: decisions.refreshDelayMs(60, b),
+    noresource: decisions.onSubscriptionState('terminated', 'noresource', b),
+    refresh: [decisions.refreshDelayMs(60, b), decisions.refreshMethod(b)],
+    notify: [
+      decisions.onConferenceNotify(Buffer.from('<conference-info entity="x" version="1"><conference-description/></conference-info>'), b),
+      decisions.onConferenceNotify(Buffer.from('<conference-info entity="x" state="full" version="1"></conference-info>'), b),
+    ],
     imdn: [
       decisions.notificationsFor(all, 'chunk', b),
       decisions.notificationsFor(all, 'complete', b),
@@ -55,9 +68,19 @@ function fingerprint(b: Behaviour): Record<string, unknown> {
     ],
     route: decisions.imdnRoute(b),
     envelope: decisions.imdnEnvelope(original, 'delivery', ctx, b),
-    msrp: [decisions.respondToSend('yes', b), decisions.respondToSend('no', b), decisions.sendSuccessReport('yes', b), decisions.respondToReport(b)],
-    bye: [decisions.afterDelivery(b), decisions.byeResponse(b)],
-    rejoin: [decisions.onRegistered({ queued: 0, sessionUp: false }, b), decisions.routeOutgoing({ sessionUp: true, registered: true }, b)],
+    payload: (() => {
+      const p = decisions.imdnPayload(decisions.imdnEnvelope(original, 'delivery', ctx, b));
+      return { contentType: p.contentType, body: p.body.toString('utf8') };
+    })(),
+    msrp: [decisions.respondToSend('yes', b), decisions.respondToSend('no', b), decisions.sendSuccessReport('yes', b), decisions.respondToReport(b), decisions.responsePaths(b)],
+    bye: [decisions.afterDelivery(b), decisions.afterDelivery(b, 3), decisions.byeResponse(b), decisions.patienceMs(b), decisions.sendsAfterBye(b)],
+    rejoin: [
+      decisions.onRegistered({ queued: 0, sessionUp: false }, b),
+      decisions.routeOutgoing({ sessionUp: true, registered: true }, b),
+      decisions.routeOutgoing({ sessionUp: false, registered: true }, b),
+      decisions.rejoinAcceptContact(b),
+      decisions.sendQueuedOnRejoin(b),
+    ],
   };
 }
 
@@ -68,11 +91,10 @@ describe('reference client mutants', () => {
     for (const name of REQUIRED_NAMES) expect(names, name).to.include(name);
   });
 
-  it('every mutant names requirement IDs from REQUIREMENTS.md and a valid N-case', () => {
-    const ids = new Set(REQUIREMENTS.map((r) => r.id));
+  it('every mutant names rule ids of the rule table and a valid N-case', () => {
     for (const m of MUTANTS) {
       expect(m.breaks.length, m.name).to.be.greaterThan(0);
-      for (const id of m.breaks) expect(ids.has(id), `${m.name}: ${id}`).to.equal(true);
+      for (const id of m.breaks) expect(isRuleId(id), `${m.name}: ${id}`).to.equal(true);
       if (m.ncase !== undefined) expect(m.ncase, m.name).to.match(/^N([1-9]|1\d|2\d)$/);
     }
   });
@@ -82,7 +104,7 @@ describe('reference client mutants', () => {
   });
 
   const conforming = fingerprint(CONFORMING);
-  for (const name of REQUIRED_NAMES) {
+  for (const name of [...REQUIRED_NAMES, ...MUTANTS.map((m) => m.name).filter((n) => !REQUIRED_NAMES.includes(n))]) {
     it(`${name} resolves and changes at least one decision`, () => {
       const mutant = findMutant(name);
       expect(mutant, name).to.not.equal(undefined);

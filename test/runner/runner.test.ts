@@ -60,14 +60,14 @@ const event: MessageTraceEvent = stamp<MessageTraceEvent>({
 
 function cases(): TestCaseDefinition[] {
   return [
-    defineTestCase({ id: 'passes', title: 'passes', purpose: 'p', group: 'g1', requirements: ['7.3.12-1a'], run: async (t) => t.pass('7.3.12-1a', 'ok', event) }),
-    defineTestCase({ id: 'fails', title: 'fails <&>', purpose: 'p', group: 'g1', requirements: ['7.3.12-1a-ii'], run: async (t) => t.violation('7.3.12-1a-ii', 'expected 488, got 200 "OK"') }),
-    defineTestCase({ id: 'warns', title: 'warns', purpose: 'p', group: 'g2', requirements: ['7.3.12-1a-ii-warning'], run: async (t) => t.violation('7.3.12-1a-ii-warning', 'no Warning') }),
-    defineTestCase({ id: 'says-nothing', title: 'no verdict', purpose: 'p', group: 'g2', requirements: ['7.3.12-1a'], run: async () => {} }),
-    defineTestCase({ id: 'throws', title: 'throws', purpose: 'p', group: 'g2', requirements: ['7.3.12-1a'], run: async () => { throw new Error('boom'); } }),
-    defineTestCase({ id: 'hangs', title: 'hangs', purpose: 'p', group: 'g2', requirements: ['7.3.12-1a'], run: () => new Promise<void>(() => {}) }),
-    defineTestCase({ id: 'needs-ut', title: 'needs UT', purpose: 'p', group: 'g3', requirements: ['7.3.12-1d-i'], upperTester: ['queueMessage'], run: async (t) => t.pass('7.3.12-1d-i', 'x') }),
-    defineTestCase({ id: 'skips', title: 'skips', purpose: 'p', group: 'g3', requirements: ['7.3.12-2a'], run: async (t) => t.skip('not applicable here') }),
+    defineTestCase({ id: 'passes', title: 'passes', purpose: 'p', group: 'g1', rules: ['invite.final-response'], run: async (t) => void t.observe('invite.final-response', true, 'ok', event) }),
+    defineTestCase({ id: 'fails', title: 'fails <&>', purpose: 'p', group: 'g1', rules: ['reject.status'], run: async (t) => void t.observe('reject.status', false, 'expected 488, got 200 "OK"') }),
+    defineTestCase({ id: 'warns', title: 'warns', purpose: 'p', group: 'g2', rules: ['reject.warning'], run: async (t) => void t.observe('reject.warning', false, 'no Warning') }),
+    defineTestCase({ id: 'says-nothing', title: 'no verdict', purpose: 'p', group: 'g2', rules: ['invite.final-response'], run: async () => {} }),
+    defineTestCase({ id: 'throws', title: 'throws', purpose: 'p', group: 'g2', rules: ['invite.final-response'], run: async () => { throw new Error('boom'); } }),
+    defineTestCase({ id: 'hangs', title: 'hangs', purpose: 'p', group: 'g2', rules: ['invite.final-response'], run: () => new Promise<void>(() => {}) }),
+    defineTestCase({ id: 'needs-ut', title: 'needs UT', purpose: 'p', group: 'g3', rules: ['queued.on-session'], upperTester: ['queueMessage'], run: async (t) => void t.observe('queued.on-session', true, 'x') }),
+    defineTestCase({ id: 'skips', title: 'skips', purpose: 'p', group: 'g3', rules: ['rejoin.form'], run: async (t) => t.skip('not applicable here') }),
   ];
 }
 
@@ -96,16 +96,97 @@ describe('runner', () => {
     expect(client.stopped()).to.equal(8);
   });
 
-  it('turns a client that never registers into an error with the reason', async () => {
+  it('a client that never registers makes the case inconclusive, the prerequisite named, never an error', async () => {
     const results = await runSuite({ cases: cases().slice(0, 1), client: fakeClient().factory, config: builtinConfig(), startPf: async () => fakePf(() => {}, false) });
-    expect(results[0]!.outcome).to.equal('error');
-    expect(results[0]!.error!.message).to.match(/did not REGISTER/);
+    expect(results[0]!.outcome).to.equal('inconclusive');
+    expect(results[0]!.error).to.equal(undefined);
+    expect(results[0]!.verdicts.map((v) => [v.requirement, v.outcome])).to.deep.equal([['7.3.12-1a', 'inconclusive']]);
+    expect(results[0]!.verdicts[0]!.reason).to.match(/prerequisite failed: the client registers: no REGISTER within/);
+  });
+
+  it('a failed prerequisite makes every requirement not yet judged inconclusive; judged ones keep their verdict', async () => {
+    const preamble = defineTestCase({
+      id: 'preamble',
+      title: 'p',
+      purpose: 'p',
+      group: 'g',
+      rules: ['sub.sent', 'imdn.status', 'imdn.fields.message-id'],
+      run: async (t) => {
+        t.observe('sub.sent', true, 'subscribed');
+        t.prerequisite('the deferred message is delivered', 'chunk 1-10/10: 415');
+      },
+    });
+    const [result] = await runSuite({ cases: [preamble], client: fakeClient().factory, config: builtinConfig(), startPf });
+    expect(result!.outcome).to.equal('inconclusive');
+    expect(result!.verdicts.map((v) => [v.requirement, v.outcome])).to.deep.equal([
+      ['7.3.12-1b-sub', 'pass'],
+      ['7.3.12-1b-ii', 'inconclusive'],
+      ['imdn-fields', 'inconclusive'],
+    ]);
+    expect(result!.verdicts[1]!.reason).to.equal('not judged: prerequisite failed: the deferred message is delivered: chunk 1-10/10: 415');
+    expect(result!.notes).to.include('prerequisite failed: the deferred message is delivered: chunk 1-10/10: 415');
+  });
+
+  it('after a violation, the requirements the case never got to are inconclusive, not absent', async () => {
+    const stops = defineTestCase({
+      id: 'stops',
+      title: 's',
+      purpose: 'p',
+      group: 'g',
+      rules: ['reject.status', 'reject.warning'],
+      run: async (t) => void t.observe('reject.status', false, 'got 200'),
+    });
+    const [result] = await runSuite({ cases: [stops], client: fakeClient().factory, config: builtinConfig(), startPf });
+    expect(result!.outcome).to.equal('fail');
+    const warning = result!.verdicts.find((v) => v.requirement === '7.3.12-1a-ii-warning')!;
+    expect(warning.outcome).to.equal('inconclusive');
+    expect(warning.reason).to.match(/stopped after reject\.status: got 200/);
+  });
+
+  it('the rule table decides the outcome: a [U] SHALL rule warns, a descriptive rule informs', async () => {
+    const mixed = defineTestCase({
+      id: 'mixed',
+      title: 'm',
+      purpose: 'p',
+      group: 'g',
+      rules: ['sub.after-ack', 'notify.answered', 'imdn.status'],
+      run: async (t) => {
+        t.observe('sub.after-ack', false, 'before the ACK');
+        t.observe('notify.answered', false, '500');
+        t.observe('imdn.status', false, 'status of the delivery notification is not delivered (expected delivered, got failed)');
+      },
+    });
+    const [result] = await runSuite({ cases: [mixed], client: fakeClient().factory, config: builtinConfig(), startPf });
+    expect(result!.verdicts.map((v) => [v.rule, v.requirement, v.outcome, v.held])).to.deep.equal([
+      ['sub.after-ack', '7.3.12-1b-sub', 'warning', false],
+      ['notify.answered', '7.3.12-1b-i-a', 'informative', false],
+      ['imdn.status', '7.3.12-1b-ii', 'fail', false],
+    ]);
+    expect(result!.verdicts[0]!.marker).to.equal('U');
+    expect(result!.verdicts[0]!.reason).to.match(/unconfirmed \[U\]/);
+  });
+
+  it('for an external client an absence seen only within a scaled window is informative, with the real window named', async () => {
+    const absence = defineTestCase({
+      id: 'absence',
+      title: 'a',
+      purpose: 'p',
+      group: 'g',
+      rules: ['sub404.no-resubscribe'],
+      run: async (t) => void t.observe('sub404.no-resubscribe', true, 'no new SUBSCRIBE within 250 ms of the 404', undefined, { absenceWindow: 'quarantineMs' }),
+    });
+    const external = { ...builtinConfig(), client: 'external' as const };
+    const [scaled] = await runSuite({ cases: [absence], client: fakeClient().factory, config: external, startPf });
+    expect(scaled!.outcome).to.equal('informative');
+    expect(scaled!.verdicts[0]!.reason).to.include('not observed within 250 ms; the real window is 300 s');
+    const [builtin] = await runSuite({ cases: [absence], client: fakeClient().factory, config: builtinConfig(), startPf });
+    expect(builtin!.outcome).to.equal('pass');
   });
 
   it('after an abort, running cases end as error and the rest as skipped: no case is lost', async () => {
     const controller = new AbortController();
-    const slow = defineTestCase({ id: 'slow', title: 's', purpose: 'p', group: 'g', requirements: ['7.3.12-1a'], run: () => new Promise<void>(() => controller.abort()) });
-    const later = defineTestCase({ id: 'later', title: 'l', purpose: 'p', group: 'g', requirements: ['7.3.12-1a'], run: async (t) => t.pass('7.3.12-1a', 'x') });
+    const slow = defineTestCase({ id: 'slow', title: 's', purpose: 'p', group: 'g', rules: ['invite.final-response'], run: () => new Promise<void>(() => controller.abort()) });
+    const later = defineTestCase({ id: 'later', title: 'l', purpose: 'p', group: 'g', rules: ['invite.final-response'], run: async (t) => void t.observe('invite.final-response', true, 'x') });
     const results = await runSuite({ cases: [slow, later], client: fakeClient().factory, config: builtinConfig(), startPf, signal: controller.signal });
     expect(results.map((r) => [r.id, r.outcome])).to.deep.equal([
       ['slow', 'error'],
@@ -113,21 +194,28 @@ describe('runner', () => {
     ]);
   });
 
-  it('rejects verdicts for requirements a case does not declare', async () => {
-    const sloppy = defineTestCase({ id: 'sloppy', title: 's', purpose: 'p', group: 'g', requirements: ['7.3.12-1a'], run: async (t) => t.pass('7.3.12-1b-sub', 'x') });
+  it('rejects findings for rules a case does not declare', async () => {
+    const sloppy = defineTestCase({ id: 'sloppy', title: 's', purpose: 'p', group: 'g', rules: ['invite.final-response'], run: async (t) => void t.observe('sub.sent', true, 'x') });
     const [result] = await runSuite({ cases: [sloppy], client: fakeClient().factory, config: builtinConfig(), startPf });
     expect(result!.outcome).to.equal('error');
     expect(result!.error!.message).to.match(/does not declare/);
   });
 
-  it('selects cases by id, title, group or requirement ID', () => {
+  it('selects cases by id, title, group or requirement ID, and by exactly one requirement ID', () => {
     expect(selectCases(cases(), /1a-ii/).map((c) => c.id)).to.deep.equal(['fails', 'warns']);
     expect(selectCases(cases(), /^g3$/).map((c) => c.id)).to.deep.equal(['needs-ut', 'skips']);
+    expect(selectCases(cases(), { requirement: '7.3.12-1a-ii' }).map((c) => c.id)).to.deep.equal(['fails']);
+    expect(selectCases(cases(), { grep: /^g2$/, requirement: '7.3.12-1a' }).map((c) => c.id)).to.deep.equal(['says-nothing', 'throws', 'hangs']);
+  });
+
+  it('a case\'s requirement IDs follow from its rules, in catalogue order', () => {
+    const c = defineTestCase({ id: 'c', title: 't', purpose: 'p', group: 'g', rules: ['imdn.fields.schema', 'reject.warning', 'reject.status', 'reject.side-effects'], run: async () => {} });
+    expect(c.requirements).to.deep.equal(['7.3.12-1a-ii', '7.3.12-1a-ii-warning', 'imdn-fields']);
   });
 
   it('aggregates to the worst verdict, and never passes with no verdict', () => {
     expect(aggregate([])).to.equal('error');
-    const v = (outcome: 'pass' | 'fail' | 'warning' | 'skipped' | 'informative') => ({ requirement: 'x', level: 'SHALL' as const, outcome, reason: '', evidence: [] });
+    const v = (outcome: 'pass' | 'fail' | 'warning' | 'skipped' | 'informative') => ({ requirement: '7.3.12-1a' as const, level: 'SHALL' as const, outcome, reason: '', evidence: [] });
     expect(aggregate([v('pass'), v('warning'), v('informative')])).to.equal('warning');
     expect(aggregate([v('pass'), v('fail'), v('warning')])).to.equal('fail');
     expect(aggregate([v('skipped'), v('pass')])).to.equal('pass');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { buildMsrpAnswer, buildMsrpOffer, checkMsrpAnswer, parseSdp, type MsrpSdpOptions, type ParsedSdp } from '../../harness/sdp/index.ts';
+import { ANSWER_RULES, answerFindings, buildMsrpAnswer, buildMsrpOffer, checkMsrpAnswer, parseSdp, type MsrpSdpOptions, type ParsedSdp } from '../../harness/sdp/index.ts';
 
 const fixture = (name: string): ParsedSdp => parseSdp(readFileSync(new URL(`../../fixtures/sdp/${name}`, import.meta.url)));
 const OFFER = fixture('offer-2.1.sdp');
@@ -70,7 +70,7 @@ describe('sdp/answer-check: the client answer to a sendrecv MSRP offer', () => {
       const [d] = checkMsrpAnswer(answer({ sessionDirection: 'sendrecv', mediaDirection: 'recvonly' }), OFFER);
       expect(d!.message).to.include('media-level a=recvonly overrides session-level a=sendrecv (RFC 8866 §6.7)');
       expect(d!.bytes.toString()).to.equal('a=recvonly');
-      expect(d!.clause).to.equal('7.3.12-1a-i');
+      expect(d!.clause).to.equal('OMA CPM §7.3.12 1)a)i');
     });
 
     it('N3: active answer to an offer without a=setup', () => {
@@ -97,5 +97,31 @@ describe('sdp/answer-check: the client answer to a sendrecv MSRP offer', () => {
       const audioOffer = parseSdp('v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n');
       expect(codes(answer(), audioOffer)).to.deep.equal(['ANSWER_CHECK_NO_MSRP_OFFER']);
     });
+  });
+
+  describe('findings: one per rule, neutral (no requirement ID, no level)', () => {
+    it('the PROTOCOLS §2.3 answer holds every rule', () => {
+      const findings = answerFindings(fixture('answer-2.3.sdp'), OFFER);
+      expect(findings.map((f) => f.rule)).to.deep.equal([...ANSWER_RULES]);
+      expect(findings.filter((f) => !f.ok)).to.deep.equal([]);
+      for (const f of findings) expect(Object.keys(f).sort()).to.deep.equal(['detail', 'ok', 'rule']);
+    });
+    const broken: [string, Partial<MsrpSdpOptions>, string][] = [
+      ['port 0', { port: 0 }, 'sdp.answer.port'],
+      ['recvonly', { mediaDirection: 'recvonly' }, 'sdp.answer.direction'],
+      ['no a=path', { path: [] }, 'sdp.answer.path'],
+      ['no message/cpim', { acceptTypes: ['text/plain'] }, 'sdp.answer.accept-types'],
+      ['wildcard', { acceptTypes: ['*'] }, 'sdp.answer.accept-types-wildcard'],
+      ['N12', { acceptWrappedTypes: ['text/plain'] }, 'sdp.answer.imdn-wrapped'],
+      ['actpass', { setup: 'actpass' }, 'sdp.answer.setup'],
+      ['extra m=audio', { extraMedia: ['m=audio 0 RTP/AVP 0'] }, 'sdp.answer.media'],
+    ];
+    for (const [name, overrides, rule] of broken) {
+      it(`${name} breaks exactly ${rule}, with the diagnostic in the detail`, () => {
+        const failing = answerFindings(answer(overrides), OFFER).filter((f) => !f.ok);
+        expect(failing.map((f) => f.rule)).to.deep.equal([rule]);
+        expect(failing[0]!.detail).to.match(/^[A-Z_]+: /);
+      });
+    }
   });
 });

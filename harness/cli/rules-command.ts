@@ -1,0 +1,79 @@
+/**
+ * `cpm-harness rules [--json]`: the rule table (harness/verdict/rules.ts) — every rule with the
+ * requirement it serves, the requirement's level and what a violation amounts to, the [U] marker,
+ * the cases that judge it and the mutants that trip it (fixtures/mutation-matrix.json).
+ */
+import { readFileSync } from 'node:fs';
+import { CATALOGUE } from '../../scenarios/index.ts';
+import type { MatrixFixture } from '../runner/matrix.ts';
+import { requirement, type Level, type RequirementId } from '../verdict/requirements.ts';
+import { RULE_IDS, ruleRow, violationOutcomeOf, type RuleId } from '../verdict/rules.ts';
+
+export interface RuleListing {
+  id: RuleId;
+  requirement: RequirementId;
+  level: Level;
+  /** What a violation is reported as. */
+  violation: 'fail' | 'warning' | 'informative';
+  marker?: 'U';
+  advisory?: string;
+  observation?: true;
+  text: string;
+  cases: string[];
+  mutants: string[];
+}
+
+const MATRIX_FIXTURE = new URL('../../fixtures/mutation-matrix.json', import.meta.url);
+
+function mutantsByRule(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  let fixture: MatrixFixture;
+  try {
+    fixture = JSON.parse(readFileSync(MATRIX_FIXTURE, 'utf8')) as MatrixFixture;
+  } catch {
+    return out;
+  }
+  for (const [mutant, cells] of Object.entries(fixture.mutants)) {
+    for (const rule of Object.keys(cells.rules)) out.set(rule, [...(out.get(rule) ?? []), mutant]);
+  }
+  return out;
+}
+
+export function ruleListing(): RuleListing[] {
+  const mutants = mutantsByRule();
+  return RULE_IDS.map((id) => {
+    const row = ruleRow(id);
+    return {
+      id,
+      requirement: row.requirement,
+      level: requirement(row.requirement).level,
+      violation: violationOutcomeOf(id),
+      ...(row.marker ? { marker: row.marker } : {}),
+      ...(row.advisory ? { advisory: row.advisory } : {}),
+      ...(row.observation ? { observation: true as const } : {}),
+      text: row.text,
+      cases: CATALOGUE.filter((c) => c.rules.includes(id)).map((c) => c.id),
+      mutants: mutants.get(id) ?? [],
+    };
+  });
+}
+
+export function rulesCommand(options: { json: boolean }): number {
+  const rows = ruleListing();
+  if (options.json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return 0;
+  }
+  const width = Math.max(...rows.map((r) => r.id.length));
+  for (const r of rows) {
+    const how = r.observation ? 'observation' : `${r.level} → ${r.violation}${r.marker ? ' [U]' : ''}${r.advisory ? ' (advisory)' : ''}`;
+    process.stdout.write(`${r.id.padEnd(width)}  ${r.requirement}  ${how}\n`);
+    process.stdout.write(`${' '.repeat(width)}  ${r.text}\n`);
+    process.stdout.write(`${' '.repeat(width)}  cases: ${r.cases.join(', ') || '(none)'}\n`);
+    if (!r.observation) process.stdout.write(`${' '.repeat(width)}  mutants: ${r.mutants.join(', ') || '(none)'}\n`);
+  }
+  const violable = rows.filter((r) => !r.observation);
+  const covered = violable.filter((r) => r.mutants.length > 0).length;
+  process.stdout.write(`\n${rows.length} rules (${rows.length - violable.length} observations); ${covered}/${violable.length} tripped by a mutant of fixtures/mutation-matrix.json\n`);
+  return 0;
+}
