@@ -3,8 +3,9 @@
  * requirement it serves, the requirement's level and what a violation amounts to, the [U] marker,
  * the cases that judge it and the mutants that trip it (fixtures/mutation-matrix.json).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CATALOGUE } from '../../scenarios/index.ts';
+import { MUTANTS } from '../reference-client/mutants.ts';
 import type { MatrixFixture } from '../runner/matrix.ts';
 import { requirement, type Level, type RequirementId } from '../verdict/requirements.ts';
 import { RULE_IDS, ruleRow, violationOutcomeOf, type RuleId } from '../verdict/rules.ts';
@@ -23,19 +24,26 @@ export interface RuleListing {
   mutants: string[];
 }
 
-const MATRIX_FIXTURE = new URL('../../fixtures/mutation-matrix.json', import.meta.url);
+/** The matrix fixture of a checkout, from the sources (harness/cli) or from the build (dist/harness/cli). */
+function matrixFixture(): MatrixFixture | undefined {
+  for (const up of ['../../', '../../../']) {
+    const url = new URL(`${up}fixtures/mutation-matrix.json`, import.meta.url);
+    if (existsSync(url)) return JSON.parse(readFileSync(url, 'utf8')) as MatrixFixture;
+  }
+  return undefined;
+}
 
+/**
+ * Mutants per rule: the rules each mutant tripped in the asserted matrix (fixtures/mutation-matrix.json);
+ * an installed package has no fixtures, and then the rules the mutants declare (npm test holds both equal).
+ */
 function mutantsByRule(): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  let fixture: MatrixFixture;
-  try {
-    fixture = JSON.parse(readFileSync(MATRIX_FIXTURE, 'utf8')) as MatrixFixture;
-  } catch {
-    return out;
-  }
-  for (const [mutant, cells] of Object.entries(fixture.mutants)) {
-    for (const rule of Object.keys(cells.rules)) out.set(rule, [...(out.get(rule) ?? []), mutant]);
-  }
+  const fixture = matrixFixture();
+  const tripped: [string, readonly string[]][] = fixture
+    ? Object.entries(fixture.mutants).map(([name, cells]) => [name, Object.keys(cells.rules)])
+    : MUTANTS.map((m) => [m.name, m.breaks]);
+  for (const [mutant, rules] of tripped) for (const rule of rules) out.set(rule, [...(out.get(rule) ?? []), mutant]);
   return out;
 }
 

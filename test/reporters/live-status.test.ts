@@ -53,7 +53,7 @@ describe('live status line (TTY)', () => {
 
   it('estimates the time left from the windows first, then from the cases that finished', () => {
     expect(priorCaseMs(REAL_WINDOWS)).to.equal(20_000);
-    expect(priorCaseMs(SCALED_WINDOWS)).to.equal(250);
+    expect(priorCaseMs(SCALED_WINDOWS)).to.equal(375);
     expect(estimateLeftMs({ planned: 10, done: 0, finishedMs: 0, running: [], jobs: 1, priorMs: 1_000 })).to.equal(10_000);
     expect(estimateLeftMs({ planned: 10, done: 5, finishedMs: 10_000, running: [], jobs: 1, priorMs: 1_000 })).to.equal(10_000);
     expect(estimateLeftMs({ planned: 10, done: 5, finishedMs: 10_000, running: [], jobs: 5, priorMs: 1_000 })).to.equal(2_000);
