@@ -35,6 +35,8 @@ export interface GroupInviteParams {
   boundary?: string;
   /** Pre-existing route set (outbound proxy, RFC 3261 §8.1.2): Route values, in order, before Accept-Contact. */
   route?: readonly string[];
+  /** The PF's own loose route (it stands in for the record-routing IMS core), after the Route values. */
+  recordRoute?: string;
 }
 
 export interface BuiltInvite {
@@ -105,6 +107,7 @@ export function buildGroupInvite(params: GroupInviteParams): BuiltInvite {
   const sdp = buildOfferSdp(params);
   const contactUri = withTransport(spec.contactUri ?? group.identity, transport);
   const headers: SipHeaderField[] = (params.route ?? []).map((value) => ({ name: 'Route', value }));
+  if (params.recordRoute !== undefined) headers.push({ name: 'Record-Route', value: params.recordRoute });
   headers.push({ name: spec.acceptContact?.headerName ?? 'Accept-Contact', value: spec.acceptContact?.value ?? CPM_ACCEPT_CONTACT });
   if (full) {
     headers.push({ name: 'P-Asserted-Identity', value: angle(group.identity) });

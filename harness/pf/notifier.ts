@@ -12,7 +12,7 @@ import { tagOf } from '../sip/headers.ts';
 import { headerValue, type SipRequest } from '../sip/message.ts';
 import type { ServerTransaction } from '../sip/stack.ts';
 import { conferenceDocument, decideSubscribe, grantedExpires, subscriptionStateValue } from './conference.ts';
-import { groupContact, type PfContext } from './context.ts';
+import { groupContact, pfRecordRoute, type PfContext } from './context.ts';
 import type { ConferencePolicy, NotifyOptions, NotifyResult, SubscriptionInfo } from './types.ts';
 
 interface Subscription {
@@ -61,6 +61,7 @@ export class ConferenceNotifier {
     const response = buildResponse(request, 200, undefined, {
       toTag: newTag(),
       contact: groupContact(this.ctx, false),
+      recordRoute: [pfRecordRoute(this.ctx)],
       headers: [{ name: 'Expires', value: String(decision.expires) }],
     });
     txn.respond(response);

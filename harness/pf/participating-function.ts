@@ -25,7 +25,7 @@ import { SipStack, type ServerTransaction, type Target } from '../sip/stack.ts';
 import type { InboundMessage } from '../sip/transport.ts';
 import { isGroupUri } from './conference.ts';
 import type { PfConfig } from './config.ts';
-import { groupContact, pfVia, type PfContext } from './context.ts';
+import { groupContact, looseRoute, pfRecordRoute, pfVia, type PfContext } from './context.ts';
 import { msrpTraceTap, PfDeferredSession } from './deferred-session.ts';
 import { EventLog } from './event-log.ts';
 import { buildGroupInvite } from './invite-builder.ts';
@@ -68,10 +68,9 @@ function targetOfContact(contact: string, transport: TransportKind): Target | un
   return { transport, address: typeof maddr === 'string' ? maddr : host, port: parsed.value.port ?? 5060 };
 }
 
-/** `<sip:host:port;lr>` (plus the run's transport) for the outbound proxy: a loose route (RFC 3261 §16.12). */
+/** `<sip:host:port;transport=…;lr>` for the outbound proxy: a loose route (RFC 3261 §16.12). */
 export function proxyRoute(proxy: { address: string; port: number }, transport: TransportKind): string {
-  const host = proxy.address.includes(':') && !proxy.address.startsWith('[') ? `[${proxy.address}]` : proxy.address;
-  return `<sip:${host}:${proxy.port};transport=${transport};lr>`;
+  return looseRoute(proxy, transport);
 }
 
 /** Lifetime of an adopted binding: a run never lasts this long, and no expiry NOTIFY/timer fires meanwhile. */
@@ -248,6 +247,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       msrp: { address: config.address, port: localUri.port ?? 0, path: localPath },
       sdpSessionId: Math.floor(Math.random() * 2 ** 31),
       ...(config.proxy === undefined ? {} : { route: [proxyRoute(config.proxy, config.transport)] }),
+      recordRoute: pfRecordRoute(this.ctx),
     });
     const request = built.request;
     const result: InviteResult = { request, provisional: [], final: null, startSeq };
@@ -482,7 +482,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       mediaDirection: 'sendrecv',
       sessionId: Math.floor(Math.random() * 2 ** 31),
     });
-    const response = buildResponse(request, 200, undefined, { contact: groupContact(this.ctx, true), body: sdp, contentType: 'application/sdp' });
+    const response = buildResponse(request, 200, undefined, { contact: groupContact(this.ctx, true), recordRoute: [pfRecordRoute(this.ctx)], body: sdp, contentType: 'application/sdp' });
     txn.respond(response);
     const dialog = Dialog.fromUas(request, response);
     if (!dialog.ok) {

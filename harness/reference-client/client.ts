@@ -164,6 +164,8 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
   private readonly received: ReceivedMessage[] = [];
   private readonly displayable = new Map<string, Displayable>();
   private readonly work = new Set<Promise<unknown>>();
+  /** `Call-ID|local tag` of subscriptions this client ended, whose final NOTIFY may still come. */
+  private readonly unsubscribed = new Set<string>();
 
   constructor(options: ReferenceClientOptions) {
     this.options = options;
@@ -252,6 +254,8 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
   /** UT preamble: forget groups, sessions, subscriptions, outbox and received messages; keep the registration. */
   async reset(): Promise<UtResult> {
     if (this.closed || this.env === null) return utFailure('UT_NOT_RUNNING', 'the client is not running');
+    // A subscription the client forgets is ended first (RFC 6665 §4.1.2.3: SUBSCRIBE with Expires: 0).
+    await Promise.all(this.groups.map((g) => this.unsubscribe(g.subscription)));
     for (const g of this.groups) this.cancelSubscriptionTimers(g.subscription);
     const sessions = this.sessions.splice(0);
     await Promise.all(sessions.map((s) => s.msrp.close().catch(() => undefined)));
@@ -462,6 +466,11 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     const callId = headerValue(request, 'call-id');
     const localTag = tagOfTo(request);
     const group = this.groups.find((g) => g.subscription !== undefined && g.subscription.callId === callId && g.subscription.localTag === localTag);
+    if (group === undefined && this.unsubscribed.has(`${callId}|${localTag}`)) {
+      // The notifier's last NOTIFY after our un-SUBSCRIBE (RFC 6665 §4.1.2.3): acknowledged, nothing to update.
+      txn.respond(buildResponse(request, 200));
+      return;
+    }
     const event = headerValue(request, 'event');
     if (group === undefined || group.subscription === undefined || event === undefined || event.split(';')[0]!.trim().toLowerCase() !== 'conference') {
       txn.respond(buildResponse(request, 481));
@@ -648,11 +657,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       callId: sub.callId,
       cseq: 1,
       contact: this.contactValue(),
-      headers: [
-        { name: 'Event', value: target.event },
-        { name: 'Accept', value: CONFERENCE_INFO },
-        { name: 'Expires', value: String(expires) },
-      ],
+      headers: subscribeHeaders(expires, target.event),
     });
     const outcome = await stack.sendRequest(request, this.registrarTarget()).result;
     const status = outcome.kind === 'response' ? outcome.response.status : null;
@@ -700,21 +705,26 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     const stack = this.stack;
     if (env === null || stack === null || sub.dialog === undefined || sub.state !== 'active') return;
     const expires = this.options.subscriptionExpires ?? 3600;
-    const request = sub.dialog.createRequest('SUBSCRIBE', {
-      via: stack.viaFor(env.registrar.transport, newBranch()),
-      headers: [
-        { name: 'Event', value: 'conference' },
-        { name: 'Accept', value: CONFERENCE_INFO },
-        { name: 'Expires', value: String(expires) },
-      ],
-    });
-    const outcome = await stack.sendRequest(request, this.registrarTarget()).result;
-    if (outcome.kind === 'response' && outcome.response.status >= 200 && outcome.response.status < 300) {
+    // In-dialog: the route set (the PF's Record-Route) or the remote target, never a name to resolve.
+    const sent = stack.sendInDialog(sub.dialog, 'SUBSCRIBE', { headers: subscribeHeaders(expires) });
+    const outcome = 'failure' in sent ? undefined : await sent.transaction.result;
+    if (outcome?.kind === 'response' && outcome.response.status >= 200 && outcome.response.status < 300) {
       this.scheduleRefresh(group, sub, grantedSeconds(outcome.response, previousGrant));
     } else {
       this.cancelSubscriptionTimers(sub);
       sub.state = 'terminated';
     }
+  }
+
+  /** RFC 6665 §4.1.2.3: ends an active subscription in its dialog; the notifier's final NOTIFY is answered by onNotify. */
+  private async unsubscribe(sub: Subscription | undefined): Promise<void> {
+    const stack = this.stack;
+    if (stack === null || sub?.dialog === undefined || sub.state !== 'active') return;
+    this.cancelSubscriptionTimers(sub);
+    sub.state = 'terminated';
+    this.unsubscribed.add(`${sub.callId}|${sub.localTag}`);
+    const sent = stack.sendInDialog(sub.dialog, 'SUBSCRIBE', { headers: subscribeHeaders(0) });
+    if ('transaction' in sent) await sent.transaction.result;
   }
 
   private cancelSubscriptionTimers(sub: Subscription | undefined): void {
@@ -795,8 +805,8 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     const stack = this.stack;
     if (env === null || stack === null || session.state === 'terminated' || session.dialog === null) return;
     session.state = 'terminated';
-    const bye = session.dialog.createRequest('BYE', { via: stack.viaFor(env.registrar.transport, newBranch()) });
-    await stack.sendRequest(bye, this.registrarTarget()).result;
+    const sent = stack.sendInDialog(session.dialog, 'BYE');
+    if ('transaction' in sent) await sent.transaction.result;
     await this.endSession(session);
   }
 
@@ -885,6 +895,15 @@ function copyRequestPaths(response: MsrpResponse, request: MsrpRequest): MsrpRes
   const path = (name: string) => request.headers.find((h) => h.name.toLowerCase() === name)?.value ?? '';
   const headers = response.headers.map((h) => (h.name === 'To-Path' ? { ...h, value: path('to-path') } : h.name === 'From-Path' ? { ...h, value: path('from-path') } : h));
   return { ...response, headers };
+}
+
+/** Event (a mutant may name another package), Accept and Expires of every conference SUBSCRIBE (RFC 4575 §3). */
+function subscribeHeaders(expires: number, event = 'conference'): SipHeaderField[] {
+  return [
+    { name: 'Event', value: event },
+    { name: 'Accept', value: CONFERENCE_INFO },
+    { name: 'Expires', value: String(expires) },
+  ];
 }
 
 function tagOfTo(request: SipRequest): string | undefined {

@@ -127,6 +127,8 @@ export interface ResponseOptions {
   body?: Buffer | string;
   contentType?: string;
   contact?: string;
+  /** Record-Route values this UAS adds above the ones copied from the request (a 101–299 only). */
+  recordRoute?: readonly string[];
 }
 
 /**
@@ -136,7 +138,10 @@ export interface ResponseOptions {
 export function buildResponse(request: SipRequest, status: number, reason?: string, options: ResponseOptions = {}): SipResponse {
   const body = bodyBuffer(options.body);
   const headers: SipHeaderField[] = headerFields(request, 'via').map((h) => ({ name: 'Via', value: h.value }));
-  if (status > 100 && status < 300) headers.push(...headerFields(request, 'record-route').map((h) => ({ name: 'Record-Route', value: h.value })));
+  if (status > 100 && status < 300) {
+    for (const value of options.recordRoute ?? []) headers.push({ name: 'Record-Route', value });
+    headers.push(...headerFields(request, 'record-route').map((h) => ({ name: 'Record-Route', value: h.value })));
+  }
   headers.push({ name: 'From', value: headerValue(request, 'from') ?? '' });
   let to = headerValue(request, 'to') ?? '';
   if (tagOf(to) === undefined && (status !== 100 || options.toTag !== undefined)) to = `${to};tag=${options.toTag ?? newTag()}`;

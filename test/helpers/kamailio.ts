@@ -41,7 +41,7 @@ export interface KamailioProcess {
   stop(): Promise<void>;
 }
 
-export async function startKamailio(options: { port: number; pfPort: number; pfDomain: string }): Promise<KamailioProcess> {
+export async function startKamailio(options: { port: number; pfPort: number; pfDomain: string; imsDomain?: string }): Promise<KamailioProcess> {
   const binary = findKamailio();
   const mpath = modulePath();
   if (binary === undefined || mpath === undefined) throw new Error('kamailio not installed');
@@ -50,6 +50,7 @@ export async function startKamailio(options: { port: number; pfPort: number; pfD
     .replaceAll('@PORT@', String(options.port))
     .replaceAll('@PF_PORT@', String(options.pfPort))
     .replaceAll('@PF_DOMAIN@', options.pfDomain)
+    .replaceAll('@IMS_DOMAIN@', options.imsDomain ?? 'ims.example.net')
     .replaceAll('@MPATH@', mpath);
   const file = join(dir, 'kamailio.cfg');
   writeFileSync(file, cfg);

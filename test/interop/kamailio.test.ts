@@ -5,7 +5,11 @@
  * verdicts must be the same as without the proxy, and the trace must show the proxy was used.
  */
 import { expect } from 'chai';
-import type { MessageTraceEvent } from '../../harness/core/trace.ts';
+import { TraceRecorder, type MessageTraceEvent } from '../../harness/core/trace.ts';
+import { ParticipatingFunction } from '../../harness/pf/participating-function.ts';
+import type { PfEvent, PfEventOf } from '../../harness/pf/types.ts';
+import { createReferenceClientFactory } from '../../harness/reference-client/factory.ts';
+import { builtinConfig } from '../../harness/testcase/config.ts';
 import { headerValues, type SipMessage, type SipRequest } from '../../harness/sip/message.ts';
 import { startKamailio, kamailioSkipReason, type KamailioProcess } from '../helpers/kamailio.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -89,5 +93,67 @@ for (const transport of ['udp', 'tcp'] as const) describe(`interop: SIPp clients
     };
     const run = await runAgainstSippClient('cpm-client-accept-all.xml', casesById(Object.keys(expected)), proxiedConfig(), SETTLE_MS);
     expectResults(run.results, expected);
+  });
+});
+
+/**
+ * Issue 12 through the proxy: the reference client registers and subscribes through Kamailio (its
+ * outbound proxy), the group identity's host resolves nowhere, and both the PF and Kamailio
+ * record-route. The client's refresh and un-SUBSCRIBE carry Route: <Kamailio>, <PF> and reach the
+ * PF by address; the client's stack would refuse to send to a name.
+ */
+for (const transport of ['udp', 'tcp'] as const) describe(`interop: the reference client through Kamailio, group identity on cpm-pf.invalid (${transport.toUpperCase()})`, function () {
+  this.timeout(30_000);
+  let kamailio: KamailioProcess | undefined;
+  let pfPort = 0;
+
+  before(async function () {
+    const skip = kamailioSkipReason();
+    if (skip) this.skip();
+    pfPort = await freePort();
+    kamailio = await startKamailio({ port: await freePort(), pfPort, pfDomain: 'cpm-pf.invalid' });
+  });
+  after(async () => {
+    await kamailio?.stop();
+  });
+
+  it('refresh and un-SUBSCRIBE follow Route: <Kamailio>, <PF> to the PF; the PF\'s ACK, NOTIFY and BYE go through Kamailio', async () => {
+    const config = builtinConfig(transport);
+    config.identities = { ...config.identities, groupIdentity: 'sip:grp.7c1e9a@cpm-pf.invalid', pfDomain: 'cpm-pf.invalid' };
+    config.listen = { udpPort: pfPort, tcpPort: pfPort };
+    config.proxy = { address: '127.0.0.1', port: kamailio!.port };
+    const trace = new TraceRecorder();
+    const pf = await ParticipatingFunction.start({ config, trace: trace.sink });
+    const client = createReferenceClientFactory({ trace: trace.sink }).create();
+    try {
+      const kport = kamailio!.port;
+      await client.start({ registrar: { transport, address: '127.0.0.1', port: kport }, aor: config.identities.clientAor, groupIdentity: config.identities.groupIdentity, timers: config.timers });
+      expect(await pf.waitForRegistration(config.windows.registrationMs), 'REGISTER through Kamailio').to.not.equal(null);
+      pf.conference = { mode: 'active', grantExpires: 1 };
+      const invite = await pf.invite();
+      expect(invite.final?.status).to.equal(200);
+      const pfRoute = `127.0.0.1:${pfPort}`;
+      const inDialog = (e: PfEvent): e is PfEventOf<'subscribe'> => e.type === 'subscribe' && !e.initial;
+      const refresh = await pf.events.waitFor((e) => inDialog(e) && e.expires > 0, { within: 3_000, since: invite.startSeq });
+      expect(refresh, 'the refresh reached the PF').to.not.equal(null);
+      const routes = headerValues((refresh as PfEventOf<'subscribe'>).request, 'route').join(', ');
+      expect(routes).to.contain(pfRoute);
+      expect(kamailio!.log(), 'Kamailio relayed the refresh').to.match(/REQ SUBSCRIBE sip:grp\.7c1e9a@cpm-pf\.invalid/);
+      const bye = await invite.session!.bye();
+      expect(bye.response?.status).to.equal(200);
+      const mark = pf.events.mark();
+      expect((await client.upperTester!.reset!()).ok).to.equal(true);
+      const unsubscribe = await pf.events.waitFor((e) => inDialog(e) && e.expires === 0, { within: 3_000, since: mark });
+      expect(unsubscribe && (unsubscribe as PfEventOf<'subscribe'>).answeredWith, 'the un-SUBSCRIBE reached the PF').to.equal(200);
+      expect(headerValues((unsubscribe as PfEventOf<'subscribe'>).request, 'route').join(', ')).to.contain(pfRoute);
+      const pfOut = trace
+        .slice(0)
+        .filter((e): e is MessageTraceEvent => e.kind === 'message' && e.actor === 'pf' && e.direction === 'out' && /^(ACK|BYE|NOTIFY) /.test(e.summary));
+      expect(pfOut.length).to.be.greaterThan(2);
+      for (const e of pfOut) expect(e.remote.port, `${e.summary} goes to Kamailio`).to.equal(kport);
+    } finally {
+      await client.stop();
+      await pf.close();
+    }
   });
 });
