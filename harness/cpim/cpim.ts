@@ -318,17 +318,31 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
 
   const mimeBlock = readBlock(body, cpimBlock.next);
   const mimeHeaders: MimeHeader[] = [];
+  /** Folds of a field left out for its length are left out with it. */
+  let droppingFolds = false;
   for (const line of mimeBlock.lines) {
     noteBareLf(line, diagnostics);
-    if (line.end === line.start || tooLong(line)) continue;
-    const raw = body.subarray(line.start, line.end);
-    const text = raw.toString('utf8');
+    const folded = body[line.start] === 0x20 || body[line.start] === 0x09;
+    if (folded && droppingFolds) continue;
+    droppingFolds = false;
+    if (line.end === line.start || tooLong(line)) {
+      droppingFolds = line.end !== line.start;
+      continue;
+    }
     const previous = mimeHeaders[mimeHeaders.length - 1];
-    if (/^[ \t]/.test(text) && previous) {
-      // MIME headers may be folded (RFC 5322 §2.2.3): unfold into the previous field.
+    if (folded && previous) {
+      // MIME headers may be folded (RFC 5322 §2.2.3): unfold into the previous field; the whole field counts against the limit.
+      if (tooLong({ ...line, start: previous.offset })) {
+        mimeHeaders.pop();
+        droppingFolds = true;
+        continue;
+      }
+      const text = body.toString('utf8', line.start, line.end);
       mimeHeaders[mimeHeaders.length - 1] = { ...previous, value: `${previous.value} ${text.trim()}`, raw: body.subarray(previous.offset, line.end) };
       continue;
     }
+    const raw = body.subarray(line.start, line.end);
+    const text = raw.toString('utf8');
     const m = MIME_HEADER.exec(text);
     if (!m) {
       diagnostics.push(diagnostic('CPIM_BAD_HEADER_LINE', 'expected a MIME header "Name: value"', 'RFC 2045 §3', { offset: line.start, bytes: raw }));

@@ -88,6 +88,10 @@ export class MsrpStreamParser {
   private len = 0;
   private consumed = 0;
   private head: Head | null = null;
+  /** A start line and headers read so far, across reads: each line is parsed once. */
+  private partialHead: PartialHead | null = null;
+  /** Garbage: where the search for the next `LF MSRP ` resumes. */
+  private garbageScanFrom = 0;
   /** False while the store is a caller's buffer, which must never be written to. */
   private storeOwned = false;
 
@@ -121,6 +125,8 @@ export class MsrpStreamParser {
       this.emit(out, null, left.length, [d]);
     }
     this.head = null;
+    this.partialHead = null;
+    this.garbageScanFrom = 0;
     return out;
   }
 
@@ -182,8 +188,10 @@ export class MsrpStreamParser {
           if (!this.garbage(out, data, atEnd)) return;
           continue;
         }
-        const outcome = parseHead(data, this.maxHeaderBytes, this.maxBodyBytes);
+        this.partialHead ??= { pos: 0, frame: null, diags: [], offsets: [] };
+        const outcome = parseHead(data, this.partialHead, this.maxHeaderBytes, this.maxBodyBytes);
         if (outcome.kind === 'more') return;
+        this.partialHead = null;
         if (outcome.kind === 'too-large') {
           // Report what was held and resume as garbage after the start line's "MSRP ".
           this.emit(out, null, Math.min(data.length, this.maxHeaderBytes), [outcome.diagnostic]);
@@ -201,12 +209,17 @@ export class MsrpStreamParser {
 
   /** Emits garbage up to the next `MSRP ` at a line start; false when it must wait for more bytes. */
   private garbage(out: ParsedMsrpFrame[], data: Buffer, atEnd: boolean): boolean {
-    const at = data.indexOf(LF_MSRP_SP);
+    const at = data.indexOf(LF_MSRP_SP, this.garbageScanFrom);
     let length: number;
     if (at !== -1) length = at + 1;
     else if (atEnd) return false;
     else if (data.length > this.maxHeaderBytes) length = data.length - (LF_MSRP_SP.length - 1);
-    else return false;
+    else {
+      // Resume where a `LF MSRP ` split across reads could still start.
+      this.garbageScanFrom = Math.max(0, data.length - (LF_MSRP_SP.length - 1));
+      return false;
+    }
+    this.garbageScanFrom = 0;
     this.emit(out, null, length, [
       diagnostic('MSRP_GARBAGE', 'bytes that are not an MSRP frame (skipped to the next "MSRP " at a line start)', S7_1, {
         offset: 0,
@@ -330,13 +343,20 @@ function firstForeignEndLine(data: Buffer, from: number, ownTid: string): { at: 
   return null;
 }
 
-/** Start line and headers up to the blank line or a header-less end-line. */
-function parseHead(data: Buffer, maxHeaderBytes: number, maxBodyBytes: number): HeadOutcome {
-  const diags: Diagnostic[] = [];
-  let pos = 0;
-  let frame: MsrpFrame | null = null;
-  const headerOffsets: number[] = [];
+interface PartialHead {
+  /** Offset of the next unparsed line. */
+  pos: number;
+  frame: MsrpFrame | null;
+  diags: Diagnostic[];
+  offsets: number[];
+}
+
+/** Start line and headers up to the blank line or a header-less end-line, resuming at `state.pos`. */
+function parseHead(data: Buffer, state: PartialHead, maxHeaderBytes: number, maxBodyBytes: number): HeadOutcome {
+  const diags = state.diags;
+  const headerOffsets = state.offsets;
   for (;;) {
+    const pos = state.pos;
     const nl = data.indexOf(LF, pos);
     if (nl === -1 || nl + 1 > maxHeaderBytes) {
       if (data.length <= maxHeaderBytes && nl === -1) return { kind: 'more' };
@@ -351,8 +371,9 @@ function parseHead(data: Buffer, maxHeaderBytes: number, maxBodyBytes: number): 
     const crlf = nl > pos && data[nl - 1] === CR;
     if (!crlf) diags.push(diagnostic('MSRP_BARE_LF', 'line ends in LF without CR', S9, { offset: nl, bytes: data.subarray(pos, nl + 1) }));
     const line = data.toString('latin1', pos, crlf ? nl - 1 : nl);
+    const frame = state.frame;
     if (frame === null) {
-      frame = parseStartLine(line, diags);
+      state.frame = parseStartLine(line, diags);
     } else if (line === '') {
       return { kind: 'head', head: makeHead(frame, diags, headerOffsets, nl + 1, -1, maxBodyBytes) };
     } else if (line.startsWith(HYPHENS)) {
@@ -373,7 +394,7 @@ function parseHead(data: Buffer, maxHeaderBytes: number, maxBodyBytes: number): 
     } else {
       parseHeaderLine(line, pos, frame.headers, headerOffsets, diags);
     }
-    pos = nl + 1;
+    state.pos = nl + 1;
   }
 }
 

@@ -51,25 +51,28 @@ export const SDP_PARSE_CODES = [
 
 type Ending = 'crlf' | 'lf' | 'none';
 
+const MAX_REPORTS_PER_CODE = 64;
+
 interface RawLine extends LineRef {
   ending: Ending;
 }
 
-/** Splits on LF only, so a bare CR stays inside its line (and is reported) and offsets stay exact. */
-function splitLines(raw: Buffer): RawLine[] {
-  const lines: RawLine[] = [];
+/**
+ * Splits on LF only, so a bare CR stays inside its line (and is reported) and offsets stay exact.
+ * A generator: a description of 100,000 lines never holds 100,000 line objects at once.
+ */
+function* splitLines(raw: Buffer): Generator<RawLine> {
   let start = 0;
   while (start < raw.length) {
     const lf = raw.indexOf(0x0a, start);
     if (lf === -1) {
-      lines.push({ offset: start, bytes: raw.subarray(start), ending: 'none' });
-      break;
+      yield { offset: start, bytes: raw.subarray(start), ending: 'none' };
+      return;
     }
     const crlf = lf > start && raw[lf - 1] === 0x0d;
-    lines.push({ offset: start, bytes: raw.subarray(start, crlf ? lf - 1 : lf), ending: crlf ? 'crlf' : 'lf' });
+    yield { offset: start, bytes: raw.subarray(start, crlf ? lf - 1 : lf), ending: crlf ? 'crlf' : 'lf' };
     start = lf + 1;
   }
-  return lines;
 }
 
 const KNOWN_TYPES = new Set(['v', 'o', 's', 'i', 'u', 'e', 'p', 'c', 'b', 't', 'r', 'z', 'k', 'a', 'm']);
@@ -119,8 +122,15 @@ interface LevelAttributes {
 export function parseSdp(input: Buffer | string): ParsedSdp {
   const raw = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const diagnostics: Diagnostic[] = [];
+  // A description of 100,000 empty lines must not become 100,000 diagnostics: each code is
+  // reported MAX_REPORTS_PER_CODE times, then once more to say the rest are not listed.
+  const perCode = new Map<string, number>();
   const report = (code: string, message: string, clause: string, where: LineRef | undefined, severity: 'error' | 'warning' = 'error'): void => {
-    diagnostics.push(diagnostic(code, message, clause, where ? { offset: where.offset, bytes: where.bytes, severity } : { severity }));
+    const seen = (perCode.get(code) ?? 0) + 1;
+    perCode.set(code, seen);
+    if (seen > MAX_REPORTS_PER_CODE + 1) return;
+    const text = seen > MAX_REPORTS_PER_CODE ? `${message} (and more ${code} not listed one by one)` : message;
+    diagnostics.push(diagnostic(code, text, clause, where ? { offset: where.offset, bytes: where.bytes, severity } : { severity }));
   };
 
   const session: LevelAttributes = { directions: [], attributes: [] };
