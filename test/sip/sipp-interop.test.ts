@@ -31,11 +31,13 @@ interface Seen {
 class HarnessUa {
   readonly dialogs: Dialog[] = [];
   readonly problems: string[] = [];
+  /** Resolves when the INVITE server transaction of a rejected INVITE has terminated (Timer I after the ACK). */
+  rejectDone: Promise<void> = Promise.resolve();
   private constructor(readonly stack: SipStack, readonly transport: TransportKind, readonly trace: TraceRecorder) {}
 
   static async start(transport: TransportKind): Promise<HarnessUa> {
     const trace = new TraceRecorder();
-    const stack = await SipStack.start({ actor: 'harness', address: '127.0.0.1', udpPort: 0, tcpPort: 0, timers: { t1: T1 }, trace: trace.sink });
+    const stack = await SipStack.start({ actor: 'harness', address: '127.0.0.1', udpPort: 0, tcpPort: 0, timers: { t1: T1, t4: 8 * T1 }, trace: trace.sink });
     return new HarnessUa(stack, transport, trace);
   }
 
@@ -115,6 +117,7 @@ function serveAsUas(ua: HarnessUa, invite: 'accept' | 'reject'): void {
       return;
     }
     if (request.method === 'INVITE' && invite === 'reject') {
+      ua.rejectDone = new Promise((resolve) => txn.on('terminated', () => resolve()));
       txn.respond(buildResponse(request, 488, undefined, { headers: [{ name: 'Warning', value: '399 harness "a=sendrecv required"' }] }));
       return;
     }
@@ -303,7 +306,10 @@ describe('sip/sipp-interop: harness SipStack + Dialog against SIPp 3.6', functio
         expectPassed(run);
         const acks = ua.find('in', 'ACK');
         expect(acks, 'ACK absorbed by the INVITE server transaction').to.have.length(1);
-        await new Promise((resolve) => setTimeout(resolve, 8 * T1));
+        // Once the transaction has terminated (Timer I) it can send nothing more; the UDP send
+        // callbacks that trace a send run in order, so a send still in flight is flushed by one more.
+        await ua.rejectDone;
+        if (transport === 'udp') await ua.stack.transport.send(Buffer.from('\r\n\r\n'), { transport, address: '127.0.0.1', port: ua.port });
         const after = ua.find('out', 488).filter((s) => s.seq > acks[0].seq);
         expect(after, 'Timer G stops once the ACK arrives (§17.2.1)').to.deep.equal([]);
         expect(ua.find('out', 488)).to.have.length(1);

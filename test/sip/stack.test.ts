@@ -171,9 +171,23 @@ describe('sip/stack on 127.0.0.1 with T1 = 20 ms', () => {
     };
     client.on('request', count);
     const incoming = nextRequest(client);
-    const txn = pf.sendRequest(request('INVITE', pf, client, 'udp'), targetOf(client, 'udp'));
+    const invite = request('INVITE', pf, client, 'udp');
+    const callId = headerValue(invite, 'call-id');
+    // Timer A fires at 20, 60 ms: wait until both retransmissions have arrived (an event, not a sleep).
+    const arrivals = new Promise<void>((resolve) => {
+      let seen = 0;
+      const stop = recorder.subscribe((e) => {
+        if (e.kind !== 'message' || e.direction !== 'in' || e.actor !== 'client' || !e.summary.startsWith('INVITE')) return;
+        if (!e.bytes.toString('latin1').includes(`Call-ID: ${callId}`) || ++seen < 3) return;
+        stop();
+        resolve();
+      });
+    });
+    const txn = pf.sendRequest(invite, targetOf(client, 'udp'));
     const uas = await incoming;
-    await pause(5 * FAST.t1); // Timer A fires at 20, 60 ms: two retransmissions
+    await arrivals;
+    // A retransmission handed to the TU would have been in the same receive turn as its trace event.
+    await new Promise((resolve) => setImmediate(resolve));
     uas.respond(buildResponse(uas.request, 486));
     await txn.result;
     client.off('request', count);
@@ -189,21 +203,6 @@ describe('sip/stack on 127.0.0.1 with T1 = 20 ms', () => {
     const orphanResponse = buildResponse(request('OPTIONS', pf, client, 'udp'), 200);
     await client.sendStateless(orphanResponse, targetOf(pf, 'udp'));
     expect(await stray).to.equal(200);
-  });
-
-  it('a request with fatal diagnostics reaches "invalid" and "request" but is not answered automatically', async () => {
-    const bad = request('INVITE', pf, client, 'udp');
-    bad.headers = bad.headers.map((h) => (h.name === 'Max-Forwards' ? { name: 'Max-Forwards', value: 'lots' } : h));
-    const invalid = new Promise<string[]>((resolve) => client.once('invalid', (p) => resolve(p.diagnostics.map((d) => d.code))));
-    const incoming = nextRequest(client);
-    const from = recorder.lastSeq + 1;
-    await pf.sendStateless(bad, targetOf(client, 'udp'));
-    expect(await invalid).to.include('SIP_BAD_MAX_FORWARDS');
-    const uas = await incoming;
-    expect(uas.diagnostics.map((d) => d.code)).to.include('SIP_BAD_MAX_FORWARDS');
-    await pause(300); // past the 200 ms auto-Trying point
-    expect(sentBy(recorder.slice(from), 'client', 'SIP/2.0')).to.have.length(0);
-    uas.respond(buildResponse(uas.request, 400));
   });
 
   it('sendRequest without a usable Via fails as a value, never throws', async () => {
@@ -227,6 +226,21 @@ describe('sip/stack with a FakeClock (real sockets, fake time)', () => {
   after(async () => {
     await pf.close();
     await client.close();
+  });
+
+  it('a request with fatal diagnostics reaches "invalid" and "request" but is not answered automatically', async () => {
+    const bad = request('INVITE', pf, client, 'udp');
+    bad.headers = bad.headers.map((h) => (h.name === 'Max-Forwards' ? { name: 'Max-Forwards', value: 'lots' } : h));
+    const invalid = new Promise<string[]>((resolve) => client.once('invalid', (p) => resolve(p.diagnostics.map((d) => d.code))));
+    const incoming = nextRequest(client);
+    await pf.sendStateless(bad, targetOf(client, 'udp'));
+    expect(await invalid).to.include('SIP_BAD_MAX_FORWARDS');
+    const uas = await incoming;
+    expect(uas.diagnostics.map((d) => d.code)).to.include('SIP_BAD_MAX_FORWARDS');
+    // Past the 200 ms auto-Trying point on the fake clock: the transaction sent nothing by itself.
+    clock.advance(300);
+    expect(uas.provisionalResponse).to.equal(undefined);
+    uas.respond(buildResponse(uas.request, 400));
   });
 
   it('INVITE server sends 100 Trying at 200 ms when the TU is silent', async () => {
