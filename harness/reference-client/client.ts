@@ -62,7 +62,7 @@ export interface ReferenceClientOptions {
   readonly description: string;
   readonly actor?: string;
   readonly clock?: Clock;
-  /** Wait after registration before a re-join, so a PF INVITE arriving first wins (glare). Default max(20, 3·T1). */
+  /** Wait after registration before a re-join, so a PF INVITE arriving first wins (glare). Default max(20, 10·T1). */
   readonly rejoinGraceMs?: number;
   /** REGISTER Expires (s). Default 3600. */
   readonly registrationExpires?: number;
@@ -284,8 +284,8 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     for (const g of this.groups) {
       const queued = this.outbox.filter((e) => sameIdentity(e.group, g.identity)).length;
       if (onRegistered({ queued, sessionUp: this.liveSession(g) !== undefined }, this.b) !== 'rejoin-after-grace') continue;
-      // 3·T1: the PF's INVITE right after our REGISTER must win even on a loaded machine.
-      const grace = this.options.rejoinGraceMs ?? Math.max(20, 3 * (this.env?.timers.t1 ?? 20));
+      // 10·T1: the PF's INVITE right after our REGISTER must win even on a loaded machine.
+      const grace = this.options.rejoinGraceMs ?? Math.max(20, 10 * (this.env?.timers.t1 ?? 20));
       this.later(grace, () => {
         // A PF session that arrived during the grace period wins; a queued message then goes there.
         // Still queued now: a message that went on a PF session meanwhile is no reason to re-join.

@@ -111,7 +111,7 @@ export const SCALED_WINDOWS: Windows = {
   deliveryDelayMs: 1_000,
   quarantineMs: 250,
   sideEffectMs: 150,
-  rejoinObserveMs: 600,
+  rejoinObserveMs: 1_000,
   shortSubscriptionSeconds: 1,
   utMs: 1_000,
 };
