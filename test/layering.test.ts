@@ -20,8 +20,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['core'],
   ['sip', 'msrp', 'xml'],
   ['sdp', 'cpim', 'conference'],
-  // An IMDN travels inside CPIM and reuses its DateTime and header namespace.
-  ['imdn'],
+  // An IMDN travels inside CPIM and reuses its DateTime and header namespace; the MSRP INVITE
+  // session combines SIP, SDP and MSRP.
+  ['imdn', 'session'],
   ['pf', 'client', 'verdict'],
   ['reference-client', 'ut'],
   ['testcase'],

@@ -12,7 +12,7 @@ import { chunkMessage } from '../msrp/chunker.ts';
 import { failureReportOf } from '../msrp/frame.ts';
 import { buildReport, buildSend, newMessageId } from '../msrp/serializer.ts';
 import type { MsrpSession, TransactionOutcome } from '../msrp/session.ts';
-import { parseMsrpPath, type MsrpUri } from '../msrp/uri.ts';
+import type { MsrpInviteSession } from '../session/msrp-invite.ts';
 import { buildResponse } from '../sip/build.ts';
 import type { Dialog } from '../sip/dialog.ts';
 import type { SipResponse } from '../sip/message.ts';
@@ -47,11 +47,8 @@ export function msrpTraceTap(ctx: PfContext, sessionId: () => string): TraceSink
 
 export interface SessionInit {
   id: string;
-  dialog: Dialog;
-  msrp: MsrpSession | null;
-  localPath: string;
-  remotePath: string[];
-  pfRole: 'active' | 'passive';
+  /** The negotiated MSRP INVITE session; its dialog must exist. */
+  media: MsrpInviteSession;
 }
 
 export class PfDeferredSession implements DeferredSession {
@@ -62,6 +59,7 @@ export class PfDeferredSession implements DeferredSession {
   readonly remotePath: readonly string[];
   readonly pfRole: 'active' | 'passive';
   private current: SessionState = 'established';
+  private readonly media: MsrpInviteSession;
   private connecting: Promise<TransactionOutcome> | null = null;
   private readonly detach: (() => void)[] = [];
 
@@ -70,11 +68,13 @@ export class PfDeferredSession implements DeferredSession {
     init: SessionInit,
   ) {
     this.id = init.id;
-    this.dialog = init.dialog;
-    this.msrp = init.msrp;
-    this.localPath = init.localPath;
-    this.remotePath = init.remotePath;
-    this.pfRole = init.pfRole;
+    this.media = init.media;
+    this.dialog = init.media.dialog!;
+    // No usable MSRP stream in the SDP exchange: the session has no MSRP side at all.
+    this.msrp = init.media.usable ? init.media.msrp : null;
+    this.localPath = init.media.local.path;
+    this.remotePath = init.media.remote.path;
+    this.pfRole = init.media.role;
     if (this.msrp) this.observe(this.msrp);
   }
 
@@ -84,13 +84,8 @@ export class PfDeferredSession implements DeferredSession {
 
   /** PF active (a=setup roles): connect to the first URI of the client's a=path and bind. */
   startConnecting(): void {
-    if (!this.msrp || this.pfRole !== 'active' || this.connecting) return;
-    const remote = this.remoteUris();
-    if (remote.length === 0) {
-      this.connecting = Promise.resolve({ ok: false, error: { code: 'MSRP_NO_PATH', message: 'the answer has no usable a=path', bytes: Buffer.alloc(0) } });
-      return;
-    }
-    this.connecting = this.msrp.connect(remote, { timeoutMs: this.ctx.config.windows.msrpConnectMs });
+    if (!this.msrp || this.connecting) return;
+    this.connecting = this.media.connect(this.ctx.config.windows.msrpConnectMs);
   }
 
   async ready(withinMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -209,11 +204,6 @@ export class PfDeferredSession implements DeferredSession {
     } catch {
       // close() must never throw; the trace already holds whatever went wrong.
     }
-  }
-
-  private remoteUris(): MsrpUri[] {
-    const parsed = parseMsrpPath(this.remotePath.join(' '));
-    return parsed.ok ? parsed.value : [];
   }
 
   private observe(msrp: MsrpSession): void {

@@ -7,13 +7,11 @@ import { systemClock } from '../core/clock.ts';
 import { harnessError, HarnessFailure } from '../core/diagnostic.ts';
 import { newCallId, newTag } from '../core/ids.ts';
 import type { TransportAddress, TransportKind } from '../core/trace.ts';
-import { formatMsrpUri } from '../msrp/uri.ts';
 import { localMsrpUri, MsrpSession } from '../msrp/session.ts';
 import { buildMsrpAnswer } from '../sdp/build.ts';
-import { findMsrpMedia } from '../sdp/msrp-media.ts';
+import { answererRole, listenLocal, MsrpInviteSession, remoteOf } from '../session/msrp-invite.ts';
 import { parseSdp } from '../sdp/parse.ts';
-import { answerSetupFor, negotiateSetup } from '../sdp/setup.ts';
-import type { ParsedSdp } from '../sdp/types.ts';
+import { answerSetupFor } from '../sdp/setup.ts';
 import { buildCancel, buildRequest, buildResponse } from '../sip/build.ts';
 import { Dialog } from '../sip/dialog.ts';
 import { getParam } from '../sip/lex.ts';
@@ -231,9 +229,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     });
     this.msrpSessions.push(msrp);
     // Listen before offering (actpass): the client may connect as soon as it has the offer.
-    const listening = await msrp.listen();
-    const localUri = listening.ok ? listening.value : msrp.uri;
-    const localPath = formatMsrpUri(localUri);
+    const local = await listenLocal(msrp);
     const built = buildGroupInvite({
       spec,
       group: this.group,
@@ -244,7 +240,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       via: pfVia(this.ctx),
       fromTag: newTag(),
       callId: newCallId(config.identities.pfDomain),
-      msrp: { address: config.address, port: localUri.port ?? 0, path: localPath },
+      msrp: { address: config.address, port: local.uri.port ?? 0, path: local.path },
       sdpSessionId: Math.floor(Math.random() * 2 ** 31),
       ...(config.proxy === undefined ? {} : { route: [proxyRoute(config.proxy, config.transport)] }),
       recordRoute: pfRecordRoute(this.ctx),
@@ -254,8 +250,8 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     // §8.1.2: with an outbound proxy the request goes to it; the Route header carries it there.
     const contactTarget = binding === undefined ? undefined : targetOfContact(binding.contact, config.transport);
     const target = contactTarget === undefined || config.proxy === undefined ? contactTarget : { transport: config.transport, address: config.proxy.address, port: config.proxy.port };
-    if (!listening.ok) {
-      result.failure = { kind: 'transport-error', message: `cannot listen for MSRP: ${listening.error.message}` };
+    if (local.error !== undefined) {
+      result.failure = { kind: 'transport-error', message: `cannot listen for MSRP: ${local.error.message}` };
       return result;
     }
     if (target === undefined) {
@@ -306,34 +302,17 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     if (response.status >= 300) return result; // the transaction ACKed it (ack-sent above)
     if (isSdp(response)) result.answer = parseSdp(response.body);
     // The UAC core ACKs the 2xx (held or withheld per the spec) and every retransmission of it.
-    const accepted = await invite.accepted;
-    if (accepted?.dialog == null) return result;
-    result.session = this.sessionFromAnswer(id, accepted.dialog, msrp, localPath, spec.setup === undefined ? 'actpass' : spec.setup, result.answer);
+    const media = await MsrpInviteSession.fromAnswer(invite, result.answer, spec.setup === undefined ? 'actpass' : spec.setup, msrp, local);
+    if (media.dialog === null) return result;
+    result.session = this.deferredSession(id, media);
     return result;
   }
 
-  private sessionFromAnswer(
-    id: string,
-    dialog: Dialog,
-    msrp: MsrpSession,
-    localPath: string,
-    offeredSetup: 'actpass' | 'active' | 'passive' | null,
-    answer: ParsedSdp | undefined,
-  ): PfDeferredSession {
-    const media = answer === undefined ? undefined : findMsrpMedia(answer)[0];
-    const usable = media !== undefined && media.port !== 0;
-    const roles = negotiateSetup(offeredSetup ?? undefined, media?.setup);
-    const pfRole = roles.offererRole === 'active' ? 'active' : 'passive';
-    const session = new PfDeferredSession(this.ctx, {
-      id,
-      dialog,
-      msrp: usable ? msrp : null,
-      localPath,
-      remotePath: media?.path ?? [],
-      pfRole,
-    });
+  /** The PF's side of an MSRP INVITE session (either direction): connecting at once when it is the active one. */
+  private deferredSession(id: string, media: MsrpInviteSession): PfDeferredSession {
+    const session = new PfDeferredSession(this.ctx, { id, media });
     this.sessions.set(id, session);
-    if (usable) session.startConnecting();
+    session.startConnecting();
     return session;
   }
 
@@ -448,9 +427,8 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
   /** 7.3.12-2a: a re-join to the group identity, answered 200 with an MSRP answer. */
   private async acceptRejoin(txn: ServerTransaction): Promise<void> {
     const request = txn.request;
-    const offer = isSdp(request) ? parseSdp(request.body) : undefined;
-    const media = offer === undefined ? undefined : findMsrpMedia(offer)[0];
-    if (media === undefined || media.port === 0 || media.path.length === 0) {
+    const remote = remoteOf(isSdp(request) ? parseSdp(request.body) : undefined);
+    if (remote.media === undefined || remote.path.length === 0) {
       txn.respond(buildResponse(request, 488, undefined, { headers: [{ name: 'Warning', value: '399 cpm-pf "no usable MSRP stream in the offer"' }] }));
       this.log.append({ type: 'client-invite', request, answeredWith: 488, inDialog: false });
       return;
@@ -466,18 +444,18 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       limits: this.config.limits,
     });
     this.msrpSessions.push(msrp);
-    const listening = await msrp.listen();
-    if (!listening.ok || this.closed) {
+    // The PF listens even when it answers active, so its SDP always names a real port.
+    const local = await listenLocal(msrp);
+    if (local.error !== undefined || this.closed) {
       txn.respond(buildResponse(request, 500));
       this.log.append({ type: 'client-invite', request, answeredWith: 500, inDialog: false });
       return;
     }
-    const setup = answerSetupFor(media.setup);
-    const localPath = formatMsrpUri(listening.value);
+    const setup = answerSetupFor(remote.media.setup);
     const sdp = buildMsrpAnswer({
       address: this.config.address,
-      port: listening.value.port ?? 0,
-      path: [localPath],
+      port: local.uri.port ?? 0,
+      path: [local.path],
       setup: setup === 'holdconn' ? 'passive' : setup,
       mediaDirection: 'sendrecv',
       sessionId: Math.floor(Math.random() * 2 ** 31),
@@ -489,9 +467,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       this.log.append({ type: 'client-invite', request, answeredWith: 200, inDialog: false });
       return;
     }
-    const session = new PfDeferredSession(this.ctx, { id, dialog: dialog.value, msrp, localPath, remotePath: media.path, pfRole: setup === 'active' ? 'active' : 'passive' });
-    this.sessions.set(id, session);
-    session.startConnecting();
+    const session = this.deferredSession(id, new MsrpInviteSession({ dialog: dialog.value, msrp, role: answererRole(setup), local, remote }));
     this.log.append({ type: 'client-invite', request, answeredWith: 200, session, inDialog: false });
   }
 

@@ -14,11 +14,10 @@ import { formatRfc3339 } from '../cpim/datetime.ts';
 import type { ImdnKind } from '../imdn/imdn.ts';
 import type { MsrpRequest, MsrpResponse } from '../msrp/frame.ts';
 import { localMsrpUri, MsrpSession, type MsrpMessageEvent, type MsrpPolicy } from '../msrp/session.ts';
-import { formatMsrpUri, parseMsrpPath, type MsrpUri } from '../msrp/uri.ts';
+import type { MsrpUri } from '../msrp/uri.ts';
 import { buildMsrpAnswer, buildMsrpOffer } from '../sdp/build.ts';
-import { findMsrpMedia } from '../sdp/msrp-media.ts';
 import { parseSdp } from '../sdp/parse.ts';
-import { negotiateSetup } from '../sdp/setup.ts';
+import { answererRole, listenLocal, localOf, MsrpInviteSession, remoteOf } from '../session/msrp-invite.ts';
 import { buildRequest, buildResponse } from '../sip/build.ts';
 import { Dialog } from '../sip/dialog.ts';
 import { CPM_FEATURE_TAG } from '../sip/caller-prefs.ts';
@@ -105,7 +104,8 @@ interface Session {
   readonly origin: 'pf' | 'rejoin';
   dialog: Dialog | null;
   readonly msrp: MsrpSession;
-  remotePath: MsrpUri[];
+  /** The SDP exchange's outcome: role, paths, and the active side's connect. */
+  readonly media: MsrpInviteSession;
   state: 'early' | 'established' | 'terminated';
 }
 
@@ -391,14 +391,15 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     if (contribution !== undefined) group.contributionId = contribution;
     if (conversation !== undefined) group.conversationId = conversation;
 
-    const remotePath = parseMsrpPath(decision.media.path.join(' '));
+    const remote = remoteOf(offer);
     const host = env.registrar.address;
     const shape = answerShape(this.b, { host, sessionId: randomToken(10) });
-    const role = shape.role ?? (decision.setup === 'active' ? 'active' : 'passive');
-    const msrp = this.newMsrpSession(role, role === 'active' ? DISCARD_PORT : 0, remotePath.ok ? remotePath.value : []);
+    const role = shape.role ?? answererRole(decision.setup);
+    const msrp = this.newMsrpSession(role, role === 'active' ? DISCARD_PORT : 0, [...remote.uris]);
+    let local = localOf(msrp);
     if (role === 'passive' && shape.listen) {
-      const listening = await msrp.listen();
-      if (!listening.ok || this.closed) {
+      local = await listenLocal(msrp);
+      if (local.error !== undefined || this.closed) {
         await msrp.close();
         txn.respond(buildResponse(request, 500, undefined, { headers: [{ name: 'Warning', value: `399 ${host} "cannot listen for MSRP"` }] }));
         return;
@@ -406,8 +407,8 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     }
     const answer = buildMsrpAnswer({
       address: host,
-      port: role === 'active' ? DISCARD_PORT : (msrp.uri.port ?? 0),
-      path: [formatMsrpUri(msrp.uri)],
+      port: role === 'active' ? DISCARD_PORT : (local.uri.port ?? 0),
+      path: [local.path],
       setup: decision.setup,
       sessionId: Date.now(),
       ...shape.options,
@@ -425,27 +426,26 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
       origin: 'pf',
       dialog: dialog.ok ? dialog.value : null,
       msrp,
-      remotePath: remotePath.ok ? remotePath.value : [],
+      media: new MsrpInviteSession({ dialog: dialog.ok ? dialog.value : null, msrp, role, local, remote }),
       state: 'early',
     };
     this.sessions.push(session);
     this.wireSession(session);
-    txn.on('ack', () => this.track(this.onSessionConfirmed(session, role)));
+    txn.on('ack', () => this.track(this.onSessionConfirmed(session)));
     txn.on('ack-timeout', () => this.track(this.hangUp(session)));
     txn.respond(response);
     if (whenToSubscribe(this.b) === 'before-ack') this.track(this.subscribe(group));
   }
 
   /** ACK received: the session is established (7.3.12-1b-sub "once the SIP session is established"). */
-  private async onSessionConfirmed(session: Session, role: 'active' | 'passive'): Promise<void> {
+  private async onSessionConfirmed(session: Session): Promise<void> {
     if (session.state !== 'early') return;
     session.state = 'established';
     const patience = patienceMs(this.b);
     if (patience !== null) this.later(patience, () => void (this.received.length === 0 && this.track(this.hangUp(session))));
     if (whenToSubscribe(this.b) === 'after-ack') this.track(this.subscribe(session.group));
-    if (role === 'active' && session.remotePath.length > 0) {
-      await session.msrp.connect(session.remotePath, { timeoutMs: this.waitMs() });
-    }
+    // The answerer that chose a=setup:active connects once the session is confirmed.
+    await session.media.connect(this.waitMs());
   }
 
   private async onBye(txn: ServerTransaction): Promise<void> {
@@ -743,12 +743,12 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     group.joining = true;
     try {
       const msrp = this.newMsrpSession('passive', 0, []);
-      const listening = await msrp.listen();
-      if (!listening.ok || this.closed) {
+      const local = await listenLocal(msrp);
+      if (local.error !== undefined || this.closed) {
         await msrp.close();
         return;
       }
-      const offer = buildMsrpOffer({ address: env.registrar.address, port: msrp.uri.port ?? 0, path: [formatMsrpUri(msrp.uri)], setup: 'actpass', sessionId: Date.now() });
+      const offer = buildMsrpOffer({ address: env.registrar.address, port: local.uri.port ?? 0, path: [local.path], setup: 'actpass', sessionId: Date.now() });
       group.contributionId ??= randomToken(16);
       const acceptContact = rejoinAcceptContact(this.b);
       const headers: SipHeaderField[] = [
@@ -778,22 +778,13 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
         if (outcome.kind === 'response' && outcome.response.status === 404) group.state = 'inactive';
         return;
       }
-      const response = outcome.response;
-      const accepted = await sent.accepted;
-      const session: Session = { id: randomToken(4), group, origin: 'rejoin', dialog: accepted?.dialog ?? null, msrp, remotePath: [], state: 'established' };
+      const media = await MsrpInviteSession.fromAnswer(sent, parseSdp(outcome.response.body), 'actpass', msrp, local);
+      const session: Session = { id: randomToken(4), group, origin: 'rejoin', dialog: media.dialog, msrp, media, state: 'established' };
       this.sessions.push(session);
       this.wireSession(session);
       group.state = 'active';
-      const answer = parseSdp(response.body);
-      const media = findMsrpMedia(answer).find((m) => m.port !== 0);
-      const path = media === undefined ? undefined : parseMsrpPath(media.path.join(' '));
-      if (path?.ok) {
-        session.remotePath = path.value;
-        msrp.setRemotePath(path.value);
-      }
-      const roles = negotiateSetup('actpass', media?.setup);
       if (whenToSubscribe(this.b) !== 'never') this.track(this.subscribe(group));
-      if (roles.offererRole === 'active' && session.remotePath.length > 0) await msrp.connect(session.remotePath, { timeoutMs: this.waitMs() });
+      await media.connect(this.waitMs());
     } finally {
       group.joining = false;
     }

@@ -104,7 +104,7 @@ export class UacCore {
       keep();
       return Promise.resolve({ dialog, ack: null });
     }
-    const sendFirst = async (): Promise<AcceptedInvite> => {
+    const sendFirst = (): AcceptedInvite => {
       if (this.closed) return { dialog, ack: null };
       const hop = dialog === null ? fallback : this.io.nextHop(dialog);
       const target = typeof hop === 'string' ? fallback : hop;
@@ -114,10 +114,11 @@ export class UacCore {
       entry.target = target;
       keep();
       onAck?.(ack);
-      await this.io.send(entry.bytes, target);
+      // Not awaited: the caller gets the dialog before any I/O callback (the peer may act on the ACK at once).
+      void this.io.send(entry.bytes, target);
       return { dialog, ack };
     };
-    if (policy === 'auto') return sendFirst();
+    if (policy === 'auto') return Promise.resolve(sendFirst());
     keep();
     return new Promise((resolve) => {
       entry.hold = this.io.clock.setTimer(policy.afterMs, () => resolve(sendFirst()));
