@@ -7,6 +7,7 @@
 import type { Argv } from 'yargs';
 import { harnessVersion } from './package-info.ts';
 import type { RunArguments } from './run-command.ts';
+import { loadOptions } from './load-options.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -130,6 +131,10 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
         );
       },
     )
+    .command('load', 'hold N concurrent deferred-delivery group sessions with M messages each; thresholds decide the exit code', loadOptions, async (args) => {
+      const { loadCommand } = await import('./load-command.ts');
+      setCode(await loadCommand({ ...args, ...(args.transport ? { transport: args.transport } : {}) }));
+    })
     .command(
       'list',
       'list every test case with its requirement IDs, level and upper-tester needs',
@@ -173,7 +178,7 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
         setCode(await matrixCommand({ json: Boolean(args.json), ...(args.mutant ? { mutant: args.mutant.map(String) } : {}), ...(args.transport ? { transport: args.transport } : {}) }));
       },
     )
-    .demandCommand(1, 'Name a command: run, merge, list, rules, mutants, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
+    .demandCommand(1, 'Name a command: run, merge, load, list, rules, mutants, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
     .strict()
     .recommendCommands()
     .help()

@@ -19,12 +19,20 @@ export class EventLog implements PfEventLog {
   private readonly waiters = new Set<Waiter>();
   private closed = false;
   private readonly listeners = new Set<(e: PfEvent) => void>();
+  private lastSeq = 0;
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * `retain: false` keeps no history (load mode: thousands of sessions, nobody reads the past):
+   * listeners and pending waits still see every event, `all()`/`since()` see none.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly retain = true,
+  ) {}
 
   append(body: PfEventBody): PfEvent {
-    const event = { ...body, seq: this.events.length + 1, at: this.clock.now() } as PfEvent;
-    this.events.push(event);
+    const event = { ...body, seq: ++this.lastSeq, at: this.clock.now() } as PfEvent;
+    if (this.retain) this.events.push(event);
     for (const listener of this.listeners) listener(event);
     for (const w of [...this.waiters]) {
       if (w.found !== null || !safeMatch(w.predicate, event)) continue;
@@ -45,11 +53,11 @@ export class EventLog implements PfEventLog {
   }
 
   mark(): number {
-    return this.events.length + 1;
+    return this.lastSeq + 1;
   }
 
   since(mark: number): readonly PfEvent[] {
-    return this.events.slice(Math.max(0, mark - 1));
+    return this.retain ? this.events.slice(Math.max(0, mark - 1)) : [];
   }
 
   /** Without `since`, only events logged after this call count. */

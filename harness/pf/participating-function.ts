@@ -136,7 +136,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       trace: options.trace,
       limits: options.config.limits,
     });
-    return new ParticipatingFunction(stack, options, new EventLog(clock));
+    return new ParticipatingFunction(stack, options, new EventLog(clock, options.retainEvents ?? true));
   }
 
   get events(): PfEventLog {

@@ -59,6 +59,8 @@ export interface PfOptions {
    * `stale-request`, so it can never count as this case's behaviour.
    */
   staleCallIds?: ReadonlySet<string>;
+  /** Keep the event history (default true); the load mode turns it off so memory stays per live session. */
+  retainEvents?: boolean;
 }
 
 export type ConferenceDocumentVariant = 'standard' | 'no-state-attribute' | 'user-without-entity' | 'no-conference-description';

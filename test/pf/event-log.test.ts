@@ -19,6 +19,20 @@ describe('pf: event log', () => {
     expect(log.mark()).to.equal(3);
   });
 
+  it('without history (load mode) numbers and delivers every event but keeps none', async () => {
+    const log = new EventLog(new FakeClock(), false);
+    const seen: number[] = [];
+    log.onEvent((e) => seen.push(e.seq));
+    const waiting = log.waitFor(isBye, { within: 1000 });
+    log.append(bye('a'));
+    log.append(bye('b'));
+    expect((await waiting)?.seq).to.equal(1);
+    expect(seen).to.deep.equal([1, 2]);
+    expect(log.mark()).to.equal(3);
+    expect(log.all()).to.deep.equal([]);
+    expect(log.since(1)).to.deep.equal([]);
+  });
+
   it('waitFor finds an already logged event since a mark, without waiting', async () => {
     const log = new EventLog(new FakeClock());
     const mark = log.mark();
