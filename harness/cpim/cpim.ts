@@ -123,7 +123,13 @@ export const CPIM_HEADER_TABLE: readonly CpimHeaderRule[] = [
   { namespace: IMDN_HEADERS_NS, name: 'IMDN-Route', clause: 'RFC 5438 §6.6', example: 'imdn.IMDN-Route: <sip:pf.example.net>', check: uriValue },
 ];
 
-const RULES = new Map(CPIM_HEADER_TABLE.map((r) => [`${r.namespace} ${r.name.toLowerCase()}`, r]));
+/** Namespace → lower-case name → rule; two levels, so a look-up hashes no concatenated key. */
+const RULES = new Map<string, Map<string, CpimHeaderRule>>();
+for (const r of CPIM_HEADER_TABLE) {
+  const names = RULES.get(r.namespace) ?? new Map<string, CpimHeaderRule>();
+  names.set(r.name.toLowerCase(), r);
+  RULES.set(r.namespace, names);
+}
 
 function splitList(value: string): string[] {
   return value.split(',').map((t) => t.trim()).filter(Boolean);
@@ -160,7 +166,10 @@ function readBlock(body: Buffer, from: number): { lines: Line[]; next: number; t
     }
     const crlf = lf > pos && body[lf - 1] === 0x0d;
     const line = { start: pos, end: crlf ? lf - 1 : lf, next: lf + 1, bareLf: !crlf };
-    if (line.end === line.start) return { lines: lines.concat(line), next: line.next, terminated: true };
+    if (line.end === line.start) {
+      lines.push(line);
+      return { lines, next: line.next, terminated: true };
+    }
     lines.push(line);
     pos = line.next;
   }
@@ -283,7 +292,7 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
         }),
       );
     }
-    const rule = namespace === undefined ? undefined : RULES.get(`${namespace} ${lowerName}`);
+    const rule = namespace === undefined ? undefined : RULES.get(namespace)?.get(lowerName);
     if (rule) {
       if (rule.name !== name) {
         diagnostics.push(diagnostic('CPIM_HEADER_NAME_CASE', `header name written "${name}", defined as "${rule.name}"`, rule.clause, { severity: 'warning', offset: line.start, bytes: raw }));

@@ -97,8 +97,28 @@ export function msrpUrisEqual(a: MsrpUri, b: MsrpUri): boolean {
   );
 }
 
+/**
+ * Paths repeat on every frame of a session (three parses per frame between parser and session),
+ * so results are remembered, bounded, and handed out as copies: callers may edit theirs.
+ */
+const pathCache = new Map<string, Result<MsrpUri[]>>();
+const PATH_CACHE_ENTRIES = 512;
+
+function copyPath(result: Result<MsrpUri[]>): Result<MsrpUri[]> {
+  return result.ok ? ok(result.value.map((u) => ({ ...u, params: u.params.map((p) => ({ ...p })) }))) : fail(...result.diagnostics.map((d) => ({ ...d })));
+}
+
 /** A To-Path / From-Path value: one or more URIs separated by single spaces (§9). */
 export function parseMsrpPath(value: string): Result<MsrpUri[]> {
+  const known = pathCache.get(value);
+  if (known !== undefined) return copyPath(known);
+  const parsed = parsePathUncached(value);
+  if (pathCache.size >= PATH_CACHE_ENTRIES) pathCache.clear();
+  pathCache.set(value, parsed);
+  return copyPath(parsed);
+}
+
+function parsePathUncached(value: string): Result<MsrpUri[]> {
   const parts = value.split(' ');
   const uris: MsrpUri[] = [];
   for (const part of parts) {

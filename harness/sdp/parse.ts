@@ -133,7 +133,7 @@ export function parseSdp(input: Buffer | string): ParsedSdp {
     diagnostics.push(diagnostic(code, text, clause, where ? { offset: where.offset, bytes: where.bytes, severity } : { severity }));
   };
 
-  const session: LevelAttributes = { directions: [], attributes: [] };
+  const session: LevelAttributes = levelAttributes();
   let sessionConnection: string | undefined;
   const media: MediaBuilder[] = [];
   const seenSession = new Map<string, number>();
@@ -242,21 +242,31 @@ export function parseSdp(input: Buffer | string): ParsedSdp {
   }
 
   const views = media.map((m) => toView(m, session, sessionConnection));
-  // sdp-transform's object is built on first read: the harness itself reads only the views, and
-  // the library parse cost more than the whole strict pass.
-  let transformed: MsrpSessionDescription | undefined;
-  const parsed: { -readonly [K in keyof ParsedSdp]: ParsedSdp[K] } = {
-    get session(): MsrpSessionDescription {
-      return (transformed ??= transformParse(transformText(raw)));
-    },
-    raw,
-    diagnostics,
-    media: views,
-    sessionDirections: session.directions,
-    sessionAttributes: session.attributes,
-  };
-  if (sessionConnection !== undefined) parsed.sessionConnectionAddress = sessionConnection;
-  return parsed;
+  return new StrictSdp(raw, diagnostics, views, session.directions, session.attributes, sessionConnection);
+}
+
+/**
+ * The parse result. sdp-transform's object is built on first read of `session`: the harness
+ * itself reads only the views, and the library's parse cost more than the whole strict pass.
+ */
+class StrictSdp implements ParsedSdp {
+  readonly sessionConnectionAddress?: string;
+  #transformed: MsrpSessionDescription | undefined;
+
+  constructor(
+    readonly raw: Buffer,
+    readonly diagnostics: Diagnostic[],
+    readonly media: MediaView[],
+    readonly sessionDirections: DirectionAttribute[],
+    readonly sessionAttributes: AttributeLine[],
+    sessionConnection: string | undefined,
+  ) {
+    if (sessionConnection !== undefined) this.sessionConnectionAddress = sessionConnection;
+  }
+
+  get session(): MsrpSessionDescription {
+    return (this.#transformed ??= transformParse(transformText(this.raw)));
+  }
 }
 
 /** The lines sdp-transform is given: every `<known type>=<value>` line, CRLF-joined, in order. */
@@ -273,16 +283,40 @@ function transformText(raw: Buffer): string {
 
 type Report = (code: string, message: string, clause: string, where: LineRef | undefined, severity?: 'error' | 'warning') => void;
 
+// Every field present from the start: one object shape per kind, however the attributes arrive.
+function levelAttributes(): LevelAttributes {
+  return { directions: [], setupRaw: undefined, path: undefined, acceptTypes: undefined, acceptWrappedTypes: undefined, maxSize: undefined, attributes: [] };
+}
+
+function mediaBuilder(index: number, line: LineRef, type: string, port: number, protocol: string, formats: string[]): MediaBuilder {
+  return {
+    index,
+    type,
+    port,
+    portCount: undefined,
+    protocol,
+    formats,
+    directions: [],
+    setupRaw: undefined,
+    path: undefined,
+    acceptTypes: undefined,
+    acceptWrappedTypes: undefined,
+    maxSize: undefined,
+    connectionAddress: undefined,
+    line,
+    attributes: [],
+  };
+}
+
 function mediaFromLine(index: number, value: string, line: LineRef, report: Report): MediaBuilder {
   const m = MEDIA_LINE.exec(value);
-  const base = { index, directions: [], line, attributes: [] };
   if (!m || Number(m[2]) > 65535) {
     report('SDP_MALFORMED_MEDIA', 'm= needs <media> <port>[/<count>] <proto> <fmt> ... with a port in 0..65535', 'RFC 8866 §5.14', line);
     const parts = value.split(' ');
     const port = /^\d+$/.test(parts[1] ?? '') ? Number(parts[1]) : -1;
-    return { ...base, type: parts[0] ?? '', port, protocol: parts[2] ?? '', formats: parts.slice(3) };
+    return mediaBuilder(index, line, parts[0] ?? '', port, parts[2] ?? '', parts.slice(3));
   }
-  const builder: MediaBuilder = { ...base, type: m[1]!, port: Number(m[2]), protocol: m[4]!, formats: m[5]!.slice(1).split(' ') };
+  const builder = mediaBuilder(index, line, m[1]!, Number(m[2]), m[4]!, m[5]!.slice(1).split(' '));
   if (m[3] !== undefined) builder.portCount = Number(m[3]);
   const msrp = builder.type === 'message' && /^TCP\/(TLS\/)?MSRP$/i.test(builder.protocol);
   if (msrp && (builder.formats.length !== 1 || builder.formats[0] !== '*')) {
