@@ -29,7 +29,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['scenarios/lib'],
   ['scenarios'],
   ['scenarios/index'],
-  ['runner'],
+  // The load mode drives the PF against a client, like the runner, without test cases.
+  ['runner', 'load'],
   ['reporters'],
   ['cli'],
 ];
