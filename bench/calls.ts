@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { newBranch, newCallId, newTag } from '../harness/core/ids.ts';
 import { buildRequest } from '../harness/sip/build.ts';
-import { Dialog } from '../harness/sip/dialog.ts';
 import type { SipStack, Target } from '../harness/sip/stack.ts';
 import { findSipp } from '../test/helpers/sipp.ts';
 
@@ -40,13 +39,12 @@ async function placeCall(stack: SipStack, target: Target): Promise<boolean> {
     body: SDP,
     contentType: 'application/sdp',
   });
-  const outcome = await stack.sendRequest(invite, target).result;
-  if (outcome.kind !== 'response' || outcome.response.status >= 300) return false;
-  const dialog = Dialog.fromUac(invite, outcome.response);
-  if (!dialog.ok) return false;
-  await stack.sendAck(dialog.value.createAck(undefined, { via: stack.viaFor('udp', newBranch()) }), target);
-  const bye = dialog.value.createRequest('BYE', { via: stack.viaFor('udp', newBranch()) });
-  const byeOutcome = await stack.sendRequest(bye, target).result;
+  // The stack's UAC core ACKs the 2xx in the dialog it creates (and re-ACKs retransmissions).
+  const accepted = await stack.sendInvite(invite, target).accepted;
+  if (accepted?.dialog == null) return false;
+  const bye = stack.sendInDialog(accepted.dialog, 'BYE');
+  if (!('transaction' in bye)) return false;
+  const byeOutcome = await bye.transaction.result;
   return byeOutcome.kind === 'response' && byeOutcome.response.status === 200;
 }
 
