@@ -34,8 +34,21 @@ export type SipMessage = SipRequest | SipResponse;
 
 /** Lower-case full name for any spelling (compact forms from the header table): `v` → `via`, `Call-ID` → `call-id`. */
 export function canonicalHeaderName(name: string): string {
+  const known = canonicalSpellings.get(name);
+  if (known !== undefined) return known;
   const lower = name.toLowerCase();
-  return COMPACT_FORMS.get(lower) ?? lower;
+  const canonical = COMPACT_FORMS.get(lower) ?? lower;
+  // Spellings repeat in every message; bounded, so hostile input cannot grow it without limit.
+  if (canonicalSpellings.size < 1024) canonicalSpellings.set(name, canonical);
+  return canonical;
+}
+
+/** Spelling as written → canonical name: look-ups run per header field per call. */
+const canonicalSpellings = new Map<string, string>();
+
+/** Whether a field spelled `name` can be the header whose canonical name is `want` (compact forms are one letter). */
+function sameHeader(name: string, want: string): boolean {
+  return (name.length === want.length || name.length === 1) && canonicalHeaderName(name) === want;
 }
 
 /** Whether the header table marks it `#(values)` (RFC 3261 §7.3.1), so `Via: a, b` counts as two values. */
@@ -69,13 +82,14 @@ export function splitList(value: string): string[] {
 /** Every header field with this name (any spelling), in wire order. */
 export function headerFields(msg: SipMessage, name: string): SipHeaderField[] {
   const want = canonicalHeaderName(name);
-  return msg.headers.filter((h) => canonicalHeaderName(h.name) === want);
+  return msg.headers.filter((h) => sameHeader(h.name, want));
 }
 
 /** First value of the header, unsplit, or undefined. */
 export function headerValue(msg: SipMessage, name: string): string | undefined {
   const want = canonicalHeaderName(name);
-  return msg.headers.find((h) => canonicalHeaderName(h.name) === want)?.value;
+  for (const h of msg.headers) if (sameHeader(h.name, want)) return h.value;
+  return undefined;
 }
 
 /** All values of the header; list headers are split on top-level commas. */

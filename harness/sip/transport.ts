@@ -11,8 +11,8 @@ import type { Server, Socket } from 'node:net';
 import { harnessError, HarnessFailure, printable } from '../core/diagnostic.ts';
 import type { Diagnostic, HarnessError } from '../core/diagnostic.ts';
 import type { Limits } from '../core/limits.ts';
-import { stamp } from '../core/trace.ts';
-import type { ConnectionState, ConnectionTraceEvent, Endpoint, MessageTraceEvent, TraceSink, TransportKind } from '../core/trace.ts';
+import { discardTrace, isDiscarding, stamp } from '../core/trace.ts';
+import type { ConnectionState, ConnectionTraceEvent, Endpoint, MessageTraceEvent, TraceFields, TraceSink, TransportKind } from '../core/trace.ts';
 import { SipStreamFramer } from './framer.ts';
 import { startLine } from './message.ts';
 import { parseSipMessage } from './parser.ts';
@@ -94,6 +94,48 @@ function errorCode(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : 'ERROR';
 }
 
+/**
+ * A message the harness sent, as a trace event. Its bytes are parsed for the summary, the
+ * diagnostics and the parsed message on first read (a report, a verdict's evidence): most sent
+ * messages are never looked at, and parsing each one again was a share of every call's CPU.
+ */
+class SentSipEvent implements TraceFields<MessageTraceEvent> {
+  readonly kind = 'message';
+  readonly protocol = 'sip';
+  readonly direction = 'out';
+  readonly connectionId?: string;
+  readonly actor?: string;
+  #parsed: ParsedSip | undefined;
+
+  constructor(
+    readonly transport: TransportKind,
+    readonly local: Endpoint,
+    readonly remote: Endpoint,
+    readonly bytes: Buffer,
+    connectionId: string | undefined,
+    actor: string | undefined,
+  ) {
+    if (connectionId !== undefined) this.connectionId = connectionId;
+    if (actor !== undefined) this.actor = actor;
+  }
+
+  #parse(): ParsedSip {
+    return (this.#parsed ??= parseSipMessage(this.bytes, { stream: this.transport === 'tcp' }));
+  }
+
+  get summary(): string {
+    return summarize(this.#parse());
+  }
+
+  get diagnostics(): readonly Diagnostic[] {
+    return this.#parse().diagnostics;
+  }
+
+  get parsed(): unknown {
+    return this.#parse().message ?? undefined;
+  }
+}
+
 export class SipTransport {
   udp?: Endpoint;
   tcp?: Endpoint;
@@ -114,7 +156,7 @@ export class SipTransport {
 
   private constructor(options: SipTransportOptions) {
     this.actor = options.actor;
-    this.trace = options.trace ?? (() => {});
+    this.trace = options.trace ?? discardTrace;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.limits = options.limits ?? {};
   }
@@ -351,9 +393,13 @@ export class SipTransport {
     connectionId?: string,
     parsedIn?: ParsedSip,
   ): void {
-    // Outbound bytes are parsed too, so deliberately odd messages carry their diagnostics in the trace.
-    const parsed = parsedIn ?? parseSipMessage(bytes, { stream: transport === 'tcp' });
-    const fields: Omit<MessageTraceEvent, 'seq' | 'monotonicMs' | 'wallClockMs'> = {
+    if (isDiscarding(this.trace)) return;
+    if (parsedIn === undefined) {
+      // Outbound bytes are parsed too (odd messages carry their diagnostics), but only when read.
+      this.trace(stamp<MessageTraceEvent>(new SentSipEvent(transport, local, remote, bytes, connectionId, this.actor)));
+      return;
+    }
+    const fields: { -readonly [K in keyof TraceFields<MessageTraceEvent>]: TraceFields<MessageTraceEvent>[K] } = {
       kind: 'message',
       protocol: 'sip',
       transport,
@@ -361,12 +407,12 @@ export class SipTransport {
       remote,
       direction,
       bytes,
-      summary: summarize(parsed),
-      diagnostics: parsedIn ? diagnostics : parsed.diagnostics,
-      ...(parsed.message ? { parsed: parsed.message } : {}),
-      ...(connectionId !== undefined ? { connectionId } : {}),
-      ...(this.actor !== undefined ? { actor: this.actor } : {}),
+      summary: summarize(parsedIn),
+      diagnostics,
     };
+    if (parsedIn.message) fields.parsed = parsedIn.message;
+    if (connectionId !== undefined) fields.connectionId = connectionId;
+    if (this.actor !== undefined) fields.actor = this.actor;
     this.trace(stamp<MessageTraceEvent>(fields));
   }
 
