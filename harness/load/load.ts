@@ -18,6 +18,7 @@ import { checkNotification, requestedKinds } from '../imdn/checker.ts';
 import { ParticipatingFunction } from '../pf/participating-function.ts';
 import type { DeferredSession, PfEvent } from '../pf/types.ts';
 import type { RunConfig } from '../testcase/config.ts';
+import { violationOutcomeOf } from '../verdict/rules.ts';
 import { LatencyHistogram, RateMeter, type LatencySummary } from './stats.ts';
 
 export interface LoadOptions {
@@ -159,8 +160,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
       { cpim: event.cpim!, imdn: event.imdn! },
       { clientUri: config.identities.clientAor, groupUri: pf.group.identity },
     );
-    const failed = findings.filter((f) => f.level === 'fail');
-    if (failed.length > 0) errors.add('imdn-check', `${failed[0]!.rule}: ${failed[0]!.message}`);
+    // A rule whose violation fails a conformance run is an error here too; [U] rules only warn there.
+    const failed = findings.find((f) => !f.ok && violationOutcomeOf(f.rule) === 'fail');
+    if (failed !== undefined) errors.add('imdn-check', `${failed.rule}: ${failed.detail}`);
   };
   const stopListening = pf.events.onEvent((e) => {
     if (e.type !== 'msrp-message' || e.imdn?.kind !== 'delivery' || !e.cpim || e.imdn.messageId === undefined) return;
