@@ -108,18 +108,26 @@ export function hasIcsi(acceptContactValues: string[], icsi: string): { present:
     if (!parsed.ok) continue;
     for (const fp of parsed.value.params) {
       if (fp.name.toLowerCase() !== '+g.3gpp.icsi-ref' || fp.values === true || fp.negated) continue;
+      // One diagnostic per feature tag, not per value: `"a,,,,…"` must not become 100,000 of them.
+      let unencoded: string | undefined;
+      let unencodedCount = 0;
       for (const v of fp.values) {
         if (!v.startsWith('<') && !TOKEN_NOBANG.test(v)) {
-          diagnostics.push(
-            diagnostic('SIP_FEATURE_TAG_NOT_ENCODED', `tag-value "${v}" has characters outside token-nobang; TS 24.229 §7.2A.8 wants them percent-encoded`, 'RFC 3840 §9', {
-              bytes: v,
-            }),
-          );
+          unencoded ??= v;
+          unencodedCount++;
         }
         if (percentDecode(v) === icsi) {
           present = true;
           if (v === canonical) exactEncoding = true;
         }
+      }
+      if (unencoded !== undefined) {
+        const more = unencodedCount > 1 ? ` (and ${unencodedCount - 1} more values)` : '';
+        diagnostics.push(
+          diagnostic('SIP_FEATURE_TAG_NOT_ENCODED', `tag-value "${unencoded}"${more} has characters outside token-nobang; TS 24.229 §7.2A.8 wants them percent-encoded`, 'RFC 3840 §9', {
+            bytes: unencoded,
+          }),
+        );
       }
     }
   }

@@ -271,6 +271,12 @@ describe('sip headers: Accept-Contact and ICSI (RFC 3840/3841, TS 24.229 §7.2A.
     });
   }
 
+  it('hasIcsi: many unencoded values in one tag give one diagnostic (no diagnostic flood)', () => {
+    const r = hasIcsi([`*;+g.3gpp.icsi-ref="${','.repeat(10_000)}urn:x"`], ICSI);
+    expect(r.diagnostics.map((d) => d.code)).to.deep.equal(['SIP_FEATURE_TAG_NOT_ENCODED']);
+    expect(r.diagnostics[0]!.message).to.contain('and 10000 more values');
+  });
+
   it('finds the ICSI in the golden INVITE and through the compact form a:', () => {
     for (const [dir, file] of [['golden', '2.1-invite.sip'], ['odd', 'compact-forms.sip'], ['odd', 'icsi-list-require-explicit.sip']] as const) {
       const msg = parseSipMessage(readFileSync(join(root, 'fixtures', 'sip', dir, file))).message!;
