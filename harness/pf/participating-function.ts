@@ -2,44 +2,30 @@
  * The fake CPM Participating Function: registrar for the client, group focus that invites it to
  * the deferred-delivery session (H1–H6), conference notifier (H7/H8), acceptor of re-join INVITEs.
  * It plays the network and records everything as PfEvents; verdicts belong to the scenarios.
+ * This file is the API and the PF's own group INVITE; requests.ts routes what the client sends,
+ * session-table.ts keeps the sessions both share.
  */
 import { systemClock } from '../core/clock.ts';
 import { harnessError, HarnessFailure } from '../core/diagnostic.ts';
 import { newCallId, newTag } from '../core/ids.ts';
 import type { TransportAddress, TransportKind } from '../core/trace.ts';
-import { localMsrpUri, MsrpSession } from '../msrp/session.ts';
-import { buildMsrpAnswer } from '../sdp/build.ts';
-import { answererRole, listenLocal, MsrpInviteSession, remoteOf } from '../session/msrp-invite.ts';
+import { listenLocal, MsrpInviteSession } from '../session/msrp-invite.ts';
 import { parseSdp } from '../sdp/parse.ts';
-import { answerSetupFor } from '../sdp/setup.ts';
-import { buildCancel, buildRequest, buildResponse } from '../sip/build.ts';
-import { Dialog } from '../sip/dialog.ts';
+import { buildCancel, buildRequest } from '../sip/build.ts';
 import { getParam } from '../sip/lex.ts';
 import { parseSipUri } from '../sip/uri.ts';
-import { formatNameAddr, parseNameAddr, tagOf } from '../sip/headers.ts';
-import { headerValue, type SipRequest, type SipResponse } from '../sip/message.ts';
+import { formatNameAddr, parseNameAddr } from '../sip/headers.ts';
+import { headerValue, type SipRequest } from '../sip/message.ts';
 import { Registrar, registeredContact, type Binding } from '../sip/registrar.ts';
-import { SipStack, type ServerTransaction, type Target } from '../sip/stack.ts';
-import type { InboundMessage } from '../sip/transport.ts';
-import { isGroupUri } from './conference.ts';
+import { SipStack, type Target } from '../sip/stack.ts';
 import type { PfConfig } from './config.ts';
-import { groupContact, looseRoute, pfRecordRoute, pfVia, type PfContext } from './context.ts';
-import { msrpTraceTap, PfDeferredSession } from './deferred-session.ts';
+import { looseRoute, pfRecordRoute, pfVia, type PfContext } from './context.ts';
 import { EventLog } from './event-log.ts';
 import { buildGroupInvite } from './invite-builder.ts';
 import { ConferenceNotifier } from './notifier.ts';
-import type {
-  ConferencePolicy,
-  GroupSpec,
-  InviteResult,
-  InviteSpec,
-  NotifyOptions,
-  NotifyResult,
-  ParticipatingFunctionApi,
-  PfEventLog,
-  PfOptions,
-  SubscriptionInfo,
-} from './types.ts';
+import { isSdp, PfRequests } from './requests.ts';
+import { PfSessionTable } from './session-table.ts';
+import type { ConferencePolicy, GroupSpec, InviteResult, InviteSpec, NotifyOptions, NotifyResult, ParticipatingFunctionApi, PfEventLog, PfOptions, SubscriptionInfo } from './types.ts';
 
 /** The §2.11 group: Alice (original sender) and the client connected, Carol departed. */
 export function defaultGroup(config: PfConfig, overrides: Partial<GroupSpec> = {}): GroupSpec {
@@ -74,9 +60,6 @@ export function proxyRoute(proxy: { address: string; port: number }, transport: 
 /** Lifetime of an adopted binding: a run never lasts this long, and no expiry NOTIFY/timer fires meanwhile. */
 const ADOPTED_EXPIRES_SECONDS = 7200;
 
-function isSdp(message: SipRequest | SipResponse): boolean {
-  return (headerValue(message, 'content-type') ?? '').trim().toLowerCase().startsWith('application/sdp') && message.body.length > 0;
-}
 
 export class ParticipatingFunction implements ParticipatingFunctionApi {
   readonly registrar: TransportAddress;
@@ -90,12 +73,8 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
   private readonly staleCallIds: ReadonlySet<string>;
   private readonly registrarCore: Registrar;
   private readonly notifier: ConferenceNotifier;
-  private readonly sessions = new Map<string, PfDeferredSession>();
-  /** Every MSRP session opened (including ones of rejected INVITEs: a late connect stays visible). */
-  private readonly msrpSessions: MsrpSession[] = [];
-  /** Call-IDs of PF INVITEs, and the INVITE responses seen per call, for retransmission detection. */
-  private readonly inviteCalls = new Map<string, Set<string>>();
-  private counter = 0;
+  private readonly table: PfSessionTable;
+  private readonly requests: PfRequests;
   private closed = false;
 
   private constructor(private readonly stack: SipStack, options: PfOptions, log: EventLog) {
@@ -119,8 +98,16 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     // minExpires 1: scaled built-in runs register for seconds; a 423 would only get in the way.
     this.registrarCore = new Registrar({ clock, minExpires: 1 });
     this.notifier = new ConferenceNotifier(this.ctx, () => this.conference);
-    stack.transport.on('message', (m) => this.tap(m));
-    stack.on('request', (txn) => this.onRequest(txn));
+    this.table = new PfSessionTable(this.ctx);
+    this.requests = new PfRequests(this.ctx, this.table, {
+      registrar: this.registrarCore,
+      notifier: this.notifier,
+      staleCallIds: this.staleCallIds,
+      rejoin: () => this.rejoin,
+      closed: () => this.closed,
+    });
+    stack.transport.on('message', (m) => this.requests.tap(m));
+    stack.on('request', (txn) => this.requests.onRequest(txn));
   }
 
   static async start(options: PfOptions): Promise<ParticipatingFunction> {
@@ -217,17 +204,8 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     const startSeq = this.log.mark();
     const { config } = this;
     const binding = this.registrarCore.binding(config.identities.clientAor);
-    const id = `s${++this.counter}`;
-    const msrp = MsrpSession.create({
-      localUri: localMsrpUri(config.address),
-      role: 'passive',
-      actor: this.ctx.actor,
-      trace: msrpTraceTap(this.ctx, () => id),
-      clock: this.ctx.clock,
-      transactionTimeoutMs: config.windows.msrpTransactionMs,
-      limits: config.limits,
-    });
-    this.msrpSessions.push(msrp);
+    const id = this.table.nextId();
+    const msrp = this.table.newMsrp(id);
     // Listen before offering (actpass): the client may connect as soon as it has the offer.
     const local = await listenLocal(msrp);
     const built = buildGroupInvite({
@@ -259,7 +237,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       return result;
     }
     const callId = headerValue(request, 'call-id') ?? '';
-    this.inviteCalls.set(callId, new Set());
+    this.table.inviteCalls.set(callId, new Set());
     this.log.append({ type: 'request-sent', request, sessionId: id });
     const ackPolicy = (spec.autoAck ?? true) === false ? 'never' : (spec.ackDelayMs ?? 0) > 0 ? { afterMs: spec.ackDelayMs! } : 'auto';
     // The stack ACKs inside its dispatch, before the tap logs the response itself: log the ACK just after.
@@ -304,38 +282,11 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     // The UAC core ACKs the 2xx (held or withheld per the spec) and every retransmission of it.
     const media = await MsrpInviteSession.fromAnswer(invite, result.answer, spec.setup === undefined ? 'actpass' : spec.setup, msrp, local);
     if (media.dialog === null) return result;
-    result.session = this.deferredSession(id, media);
+    result.session = this.table.open(id, media);
     return result;
   }
 
-  /** The PF's side of an MSRP INVITE session (either direction): connecting at once when it is the active one. */
-  private deferredSession(id: string, media: MsrpInviteSession): PfDeferredSession {
-    const session = new PfDeferredSession(this.ctx, { id, media });
-    this.sessions.set(id, session);
-    session.startConnecting();
-    return session;
-  }
-
   // -------------------------------------------------------------------------------------------
-  // Everything the client sends
-
-  /** Logs every INVITE response (incl. retransmissions) and every parser diagnostic. */
-  private tap(inbound: InboundMessage): void {
-    if (this.closed) return;
-    const { parsed } = inbound;
-    if (parsed.diagnostics.length > 0 || parsed.message === null) {
-      this.log.append({ type: 'sip-invalid', diagnostics: [...parsed.diagnostics], bytes: parsed.raw });
-    }
-    const message = parsed.message;
-    if (message === null || message.kind !== 'response') return;
-    const seen = this.inviteCalls.get(headerValue(message, 'call-id') ?? '');
-    const cseq = headerValue(message, 'cseq') ?? '';
-    if (seen === undefined || !/\bINVITE\s*$/i.test(cseq)) return;
-    const key = `${message.status}|${tagOf(headerValue(message, 'to') ?? '') ?? ''}|${cseq}`;
-    const retransmission = seen.has(key);
-    seen.add(key);
-    this.log.append({ type: 'invite-response', response: message, retransmission });
-  }
 
   callIds(): readonly string[] {
     const ids = new Set<string>();
@@ -347,142 +298,6 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     return [...ids];
   }
 
-  private onRequest(txn: ServerTransaction): void {
-    if (this.closed) return;
-    const request = txn.request;
-    // REGISTER refreshes legitimately keep their Call-ID across cases (RFC 3261 §10.2.4).
-    if (request.method !== 'REGISTER' && this.staleCallIds.has(headerValue(request, 'call-id') ?? '')) {
-      txn.respond(buildResponse(request, 481));
-      this.log.append({ type: 'stale-request', request, answeredWith: 481 });
-      return;
-    }
-    switch (request.method) {
-      case 'REGISTER':
-        return this.onRegister(txn);
-      case 'SUBSCRIBE':
-        return this.notifier.handleSubscribe(txn);
-      case 'INVITE':
-        return this.onInvite(txn);
-      case 'BYE':
-        return this.onBye(txn);
-      default:
-        return this.onOther(txn);
-    }
-  }
-
-  private onRegister(txn: ServerTransaction): void {
-    const decision = this.registrarCore.handleRegister(txn.request, txn.source);
-    txn.respond(decision.response);
-    if (decision.changes.length === 0) {
-      this.log.append({ type: 'client-request', request: txn.request, answeredWith: decision.response.status });
-      return;
-    }
-    for (const change of decision.changes) {
-      const expires = change.kind === 'unregistered' ? 0 : change.binding.expires;
-      this.log.append({ type: 'register', request: txn.request, binding: change.binding, expires });
-    }
-  }
-
-  private sessionOf(request: SipRequest): PfDeferredSession | undefined {
-    for (const s of this.sessions.values()) if (s.dialog.matches(request)) return s;
-    return undefined;
-  }
-
-  private onBye(txn: ServerTransaction): void {
-    const session = this.sessionOf(txn.request);
-    if (session === undefined) {
-      txn.respond(buildResponse(txn.request, 481));
-      this.log.append({ type: 'client-bye', request: txn.request });
-      return;
-    }
-    session.onClientBye(txn);
-    this.log.append({ type: 'client-bye', request: txn.request, sessionId: session.id });
-  }
-
-  private onInvite(txn: ServerTransaction): void {
-    const request = txn.request;
-    if (tagOf(headerValue(request, 'to') ?? '') !== undefined) {
-      // A re-INVITE: the PF keeps the session as it is (RFC 3261 §14.2: rejecting leaves it unchanged).
-      const session = this.sessionOf(request);
-      const status = session === undefined ? 481 : 488;
-      if (session) session.dialog.acceptRemoteRequest(request);
-      txn.respond(buildResponse(request, status));
-      this.log.append({ type: 'client-invite', request, answeredWith: status, inDialog: true });
-      return;
-    }
-    if (!isGroupUri(request.uri, this.group.identity)) {
-      txn.respond(buildResponse(request, 404));
-      this.log.append({ type: 'client-invite', request, answeredWith: 404, inDialog: false });
-      return;
-    }
-    if (this.rejoin.answer !== 'accept') {
-      const status = this.rejoin.answer;
-      txn.respond(buildResponse(request, status));
-      this.log.append({ type: 'client-invite', request, answeredWith: status, inDialog: false });
-      return;
-    }
-    void this.acceptRejoin(txn);
-  }
-
-  /** 7.3.12-2a: a re-join to the group identity, answered 200 with an MSRP answer. */
-  private async acceptRejoin(txn: ServerTransaction): Promise<void> {
-    const request = txn.request;
-    const remote = remoteOf(isSdp(request) ? parseSdp(request.body) : undefined);
-    if (remote.media === undefined || remote.path.length === 0) {
-      txn.respond(buildResponse(request, 488, undefined, { headers: [{ name: 'Warning', value: '399 cpm-pf "no usable MSRP stream in the offer"' }] }));
-      this.log.append({ type: 'client-invite', request, answeredWith: 488, inDialog: false });
-      return;
-    }
-    const id = `s${++this.counter}`;
-    const msrp = MsrpSession.create({
-      localUri: localMsrpUri(this.config.address),
-      role: 'passive',
-      actor: this.ctx.actor,
-      trace: msrpTraceTap(this.ctx, () => id),
-      clock: this.ctx.clock,
-      transactionTimeoutMs: this.config.windows.msrpTransactionMs,
-      limits: this.config.limits,
-    });
-    this.msrpSessions.push(msrp);
-    // The PF listens even when it answers active, so its SDP always names a real port.
-    const local = await listenLocal(msrp);
-    if (local.error !== undefined || this.closed) {
-      txn.respond(buildResponse(request, 500));
-      this.log.append({ type: 'client-invite', request, answeredWith: 500, inDialog: false });
-      return;
-    }
-    const setup = answerSetupFor(remote.media.setup);
-    const sdp = buildMsrpAnswer({
-      address: this.config.address,
-      port: local.uri.port ?? 0,
-      path: [local.path],
-      setup: setup === 'holdconn' ? 'passive' : setup,
-      mediaDirection: 'sendrecv',
-      sessionId: Math.floor(Math.random() * 2 ** 31),
-    });
-    const response = buildResponse(request, 200, undefined, { contact: groupContact(this.ctx, true), recordRoute: [pfRecordRoute(this.ctx)], body: sdp, contentType: 'application/sdp' });
-    txn.respond(response);
-    const dialog = Dialog.fromUas(request, response);
-    if (!dialog.ok) {
-      this.log.append({ type: 'client-invite', request, answeredWith: 200, inDialog: false });
-      return;
-    }
-    const session = this.deferredSession(id, new MsrpInviteSession({ dialog: dialog.value, msrp, role: answererRole(setup), local, remote }));
-    this.log.append({ type: 'client-invite', request, answeredWith: 200, session, inDialog: false });
-  }
-
-  /** MESSAGE (pager-mode IMDNs are evidence), OPTIONS: 200; in-dialog others per dialog; rest 501. */
-  private onOther(txn: ServerTransaction): void {
-    const request = txn.request;
-    let status: number;
-    if (request.method === 'MESSAGE' || request.method === 'OPTIONS') status = 200;
-    else if (request.method === 'NOTIFY' || request.method === 'UPDATE' || request.method === 'INFO') {
-      status = this.sessionOf(request) === undefined && !this.notifier.owns(request) ? 481 : 200;
-    } else status = 501;
-    txn.respond(buildResponse(request, status));
-    this.log.append({ type: 'client-request', request, answeredWith: status });
-  }
-
   /** Closes everything; never throws. Pending waits on the log settle at once. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -490,9 +305,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     this.log.close();
     this.notifier.close();
     this.registrarCore.clear();
-    const closing = [...this.sessions.values()].map((s) => s.close().catch(() => undefined));
-    closing.push(...this.msrpSessions.map((m) => m.close().catch(() => undefined)));
-    await Promise.all(closing);
+    await this.table.closeAll();
     try {
       await this.stack.close();
     } catch {
