@@ -11,41 +11,22 @@
  * - unknown methods get 501.
  */
 import net from 'node:net';
-import { systemClock, type Clock, type TimerHandle } from '../core/clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import { harnessError, type Diagnostic, type HarnessError } from '../core/diagnostic.ts';
 import { randomToken } from '../core/ids.ts';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 import { discardTrace, isDiscarding, stamp, type ConnectionState, type ConnectionTraceEvent, type Direction, type Endpoint, type MessageTraceEvent, type TraceSink } from '../core/trace.ts';
 import { chunkMessage } from './chunker.ts';
-import {
-  failureReportOf,
-  msrpHeader,
-  successReportOf,
-  summarizeFrame,
-  type FailureReport,
-  type MsrpFrame,
-  type MsrpHeader,
-  type MsrpRequest,
-  type MsrpResponse,
-  type SuccessReport,
-} from './frame.ts';
+import { msrpHeader, summarizeFrame, type FailureReport, type MsrpFrame, type MsrpHeader, type MsrpRequest, type MsrpResponse, type SuccessReport } from './frame.ts';
 import { MsrpStreamParser, type ParsedMsrpFrame } from './parser.ts';
 import { Reassembler } from './reassembly.ts';
+import { answers, reportsSuccess, RFC_POLICY, sendAnswer, tooLargeAnswer, type MsrpPolicy } from './response-policy.ts';
+import { MsrpTransactions, type TransactionOutcome } from './transactions.ts';
 import { buildReport, buildResponse, buildSend, newMessageId, serializeMsrpFrame } from './serializer.ts';
 import { formatMsrpUri, msrpUrisEqual, parseMsrpPath, parseMsrpUri, type MsrpUri } from './uri.ts';
 
-export type SendResponder = (request: MsrpRequest) => { status: number; comment?: string } | null;
-
-export interface MsrpPolicy {
-  respondToSend: 'rfc' | 'never' | 'always' | SendResponder;
-  sendReports: 'rfc' | 'never';
-  respondToReport: boolean;
-  unknownMethodStatus: number;
-  /** Rewrites each transaction response before it is sent (a deliberately broken peer); default none. */
-  reshapeResponse?: (response: MsrpResponse, request: MsrpRequest) => MsrpResponse;
-}
-
-export const RFC_POLICY: Readonly<MsrpPolicy> = { respondToSend: 'rfc', sendReports: 'rfc', respondToReport: false, unknownMethodStatus: 501 };
+export { RFC_POLICY, type MsrpPolicy, type SendResponder } from './response-policy.ts';
+export type { TransactionOutcome } from './transactions.ts';
 
 export interface MsrpSessionOptions {
   /** Host/port to listen on or advertise; port 0 = ephemeral (the real URI is known after listen/connect). */
@@ -68,9 +49,6 @@ export interface MsrpSessionOptions {
   maxSize?: number;
 }
 
-export type TransactionOutcome =
-  | { ok: true; response: MsrpResponse | null }
-  | { ok: false; error: HarnessError; response?: MsrpResponse };
 
 export interface ChunkOutcome {
   transactionId: string;
@@ -134,11 +112,6 @@ interface Connection {
   done: Promise<void>;
 }
 
-interface Pending {
-  resolve: (outcome: TransactionOutcome) => void;
-  timer: TimerHandle;
-  connection: Connection;
-}
 
 const EMPTY = Buffer.alloc(0);
 
@@ -157,9 +130,8 @@ export class MsrpSession {
   private readonly policy: MsrpPolicy;
   private readonly listeners = new Map<keyof MsrpSessionEvents, Set<Listener<never>>>();
   private readonly connections = new Set<Connection>();
-  private readonly pending = new Map<string, Pending>();
+  private readonly transactions: MsrpTransactions<Connection>;
   /** Requests sent without waiting (Failure-Report no/partial): a late answer is not an error. */
-  private readonly unawaited = new Set<string>();
   private readonly reassembler: Reassembler;
   private readonly messageDiagnostics = new Map<string, Diagnostic[]>();
   private server: net.Server | null = null;
@@ -173,6 +145,7 @@ export class MsrpSession {
     this.trace = options.trace ?? discardTrace;
     this.clock = options.clock ?? systemClock;
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 30000;
+    this.transactions = new MsrpTransactions(this.clock, this.transactionTimeoutMs);
     this.chunkSize = options.chunkSize ?? 2048;
     this.maxBodyBytes = options.maxBodyBytes ?? options.limits?.msrpChunkBytes ?? DEFAULT_LIMITS.msrpChunkBytes;
     const maxMessageBytes = options.limits?.msrpMessageBytes ?? DEFAULT_LIMITS.msrpMessageBytes;
@@ -403,12 +376,7 @@ export class MsrpSession {
       this.trace(stamp<ConnectionTraceEvent>(fields));
       this.connections.delete(connection);
       if (this.connection === connection) this.connection = null;
-      for (const [tid, p] of this.pending) {
-        if (p.connection !== connection) continue;
-        this.pending.delete(tid);
-        p.timer.cancel();
-        p.resolve({ ok: false, error: harnessError('MSRP_CONNECTION_CLOSED', `connection closed before the response to ${tid}`, partial ?? EMPTY) });
-      }
+      this.transactions.failConnection(connection, partial ?? EMPTY);
       this.emit('closed', { by, reason, connectionId: connection.id, ...(partial === undefined ? {} : { partialBytes: partial }) });
       markDone();
     });
@@ -433,12 +401,7 @@ export class MsrpSession {
     this.emit('frame', { direction: 'in', frame: item.frame, raw: item.raw, diagnostics: item.diagnostics });
     const frame = item.frame;
     if (frame.kind === 'response') {
-      const pending = this.pending.get(frame.transactionId);
-      if (pending) {
-        this.pending.delete(frame.transactionId);
-        pending.timer.cancel();
-        pending.resolve(frame.status >= 200 && frame.status < 300 ? { ok: true, response: frame } : { ok: false, error: harnessError('MSRP_ERROR_RESPONSE', `${frame.status} ${frame.comment ?? ''}`.trim(), item.raw), response: frame });
-      } else if (!this.unawaited.delete(frame.transactionId)) {
+      if (!this.transactions.settle(frame, item.raw)) {
         this.emit('error', harnessError('MSRP_UNMATCHED_RESPONSE', `response to unknown transaction ${frame.transactionId}`, item.raw));
       }
       this.emit('response', frame);
@@ -481,7 +444,7 @@ export class MsrpSession {
     const messageId = msrpHeader(request, 'Message-ID') ?? '';
     const result = request.body === null || malformed || chunkTooLarge ? undefined : this.reassembler.add(request);
     const tooLarge = chunkTooLarge || result?.refused !== undefined;
-    const decision = tooLarge ? this.tooLargeDecision(request) : this.sendDecision(request, malformed);
+    const decision = tooLarge ? tooLargeAnswer(this.policy, request) : sendAnswer(this.policy, request, malformed);
     if (decision) this.answer(connection, request, decision.status, decision.comment, decision.status >= 300);
     this.emit('chunk', { request, diagnostics: result?.refused ? [...diagnostics, ...result.diagnostics] : diagnostics });
     if (result === undefined) return;
@@ -502,69 +465,28 @@ export class MsrpSession {
       diagnostics: collected,
     });
     const first = message.frames[0]!;
-    if (this.policy.sendReports === 'rfc' && successReportOf(first) === 'yes') {
+    if (reportsSuccess(this.policy, first)) {
       const total = message.body.length;
       const report = buildReport(first, 200, { localUri: this.localUri, byteRange: { start: 1, end: total, total } });
       void this.transact(connection, report, false);
     }
   }
 
-  /** 413 for a chunk or message over the limits, unless the policy keeps this side silent. */
-  private tooLargeDecision(request: MsrpRequest): { status: number; comment?: string } | null {
-    const policy = this.policy.respondToSend;
-    if (typeof policy === 'function') return policy(request);
-    if (policy === 'never') return null;
-    if (policy === 'rfc' && failureReportOf(request) === 'no') return null;
-    return { status: 413, comment: 'Message Too Large' };
-  }
-
-  private sendDecision(request: MsrpRequest, malformed: boolean): { status: number; comment?: string } | null {
-    const policy = this.policy.respondToSend;
-    if (typeof policy === 'function') return policy(request);
-    if (policy === 'never') return null;
-    if (policy === 'always') return { status: malformed ? 400 : 200 };
-    const failureReport = failureReportOf(request);
-    if (malformed) return failureReport === 'no' ? null : { status: 400 };
-    return failureReport === 'yes' ? { status: 200 } : null;
-  }
-
   /** Error answers (481, 501, 506) obey the SEND policy too, so a silent peer can be built. */
   private answer(connection: Connection, request: MsrpRequest, status: number, comment: string | undefined, isError: boolean): void {
-    if (isError && request.method === 'SEND') {
-      const policy = this.policy.respondToSend;
-      if (policy === 'never') return;
-      if (policy === 'rfc' && failureReportOf(request) === 'no') return;
-    }
-    if (request.method === 'REPORT' && !this.policy.respondToReport) return;
+    if (!answers(this.policy, request, isError)) return;
     const built = buildResponse(request, status, comment, { localUri: this.localUri });
     const response = this.policy.reshapeResponse ? this.policy.reshapeResponse(built, request) : built;
     void this.write(connection, serializeMsrpFrame(response), response);
   }
 
   private transact(connection: Connection, frame: MsrpRequest, awaitResponse: boolean, bytes = serializeMsrpFrame(frame)): Promise<TransactionOutcome> {
-    return new Promise((resolve) => {
-      if (awaitResponse) {
-        const timer = this.clock.setTimer(this.transactionTimeoutMs, () => {
-          if (!this.pending.delete(frame.transactionId)) return;
-          this.traceConnection('timeout', `no response to transaction ${frame.transactionId} within ${this.transactionTimeoutMs} ms`, connection.local, connection.remote, connection.id);
-          this.emit('timeout', { transactionId: frame.transactionId });
-          resolve({ ok: false, error: harnessError('MSRP_TRANSACTION_TIMEOUT', `no response to ${frame.transactionId} within ${this.transactionTimeoutMs} ms`) });
-        });
-        this.pending.set(frame.transactionId, { resolve, timer, connection });
-      } else {
-        this.unawaited.add(frame.transactionId);
-      }
-      void this.write(connection, bytes, frame).then((written) => {
-        if (!written.ok) {
-          const p = this.pending.get(frame.transactionId);
-          if (p) {
-            this.pending.delete(frame.transactionId);
-            p.timer.cancel();
-          }
-          resolve({ ok: false, error: written.error });
-        } else if (!awaitResponse) resolve({ ok: true, response: null });
-      });
+    const transaction = this.transactions.start(frame.transactionId, connection, awaitResponse, () => {
+      this.traceConnection('timeout', `no response to transaction ${frame.transactionId} within ${this.transactionTimeoutMs} ms`, connection.local, connection.remote, connection.id);
+      this.emit('timeout', { transactionId: frame.transactionId });
     });
+    void this.write(connection, bytes, frame).then(transaction.written);
+    return transaction.outcome;
   }
 
   /** One socket write per frame, so captures show one MSRP PDU per TCP segment. */
