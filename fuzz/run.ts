@@ -3,7 +3,8 @@
  *
  *   npm run fuzz                         1,000,000 inputs per target, then linearity
  *   npm run fuzz -- --inputs 20000       the CI smoke (.ci/run)
- *   npm run fuzz -- --only msrp,cpim     some targets; --seed N to replay; --no-linearity; --linearity-only
+ *   npm run fuzz -- --only msrp,cpim     some targets; --seed N to replay; --no-linearity; --linearity-only;
+ *                                        --ratio N for the linear-time threshold (default 12)
  *
  * A crash (a throw, or a broken invariant) is shrunk by fast-check to a small input, written to
  * fuzz/crashes/<target>-<hash>.bin and the run exits 1. Every input slower than 50 ms is reported.
@@ -121,7 +122,9 @@ if (!args.includes('--linearity-only')) {
   }
 }
 if (!args.includes('--no-linearity')) {
-  console.log('\nlinearity: pathological repetitions at N and 8N bytes (fails above 12×)');
+  const ratio = option('--ratio');
+  if (ratio !== undefined) process.env.LINEARITY_RATIO = ratio;
+  console.log(`\nlinearity: pathological repetitions at N and 8N bytes (fails above ${process.env.LINEARITY_RATIO ?? 12}×)`);
   const problems = checkLinearity(only, (line) => console.log(line));
   if (problems > 0) failed = true;
 }
