@@ -326,9 +326,14 @@ export const HEADERS = {
     clause: 'RFC 3261 §20.43',
     examples: ['399 192.0.2.50 "Deferred group delivery requires a=sendrecv"', '399 cpm-pf "no \\"usable\\" MSRP stream"'],
     parse(value: string): Result<Warning> {
-      const m = /^[ \t]*([0-9]{3})[ \t]+(\S+)[ \t]+("(?:[^"\\]|\\.)*")[ \t]*$/.exec(value);
-      if (!m) return fail(bad('SIP_BAD_WARNING', 'Warning', 'RFC 3261 §20.43', value, 'not warn-code SP warn-agent SP quoted warn-text'));
-      return ok({ code: Number(m[1]), agent: m[2]!, text: unquote(m[3]!) });
+      // A scan, not one regex: the quoted-string group backtracked over every character of an unterminated warn-text.
+      const head = /^[ \t]*([0-9]{3})[ \t]+(\S+)[ \t]+/.exec(value);
+      const quoteAt = head === null ? -1 : head[0].length;
+      const end = quoteAt !== -1 && value[quoteAt] === '"' ? endOfQuoted(value, quoteAt) : -1;
+      if (head === null || end === -1 || skipWs(value, end) !== value.length) {
+        return fail(bad('SIP_BAD_WARNING', 'Warning', 'RFC 3261 §20.43', value, 'not warn-code SP warn-agent SP quoted warn-text'));
+      }
+      return ok({ code: Number(head[1]), agent: head[2]!, text: unquote(value.slice(quoteAt, end)) });
     },
     format: (w: Warning): string => `${w.code} ${w.agent} ${quote(w.text)}`,
   } satisfies HeaderKind<Warning>,
