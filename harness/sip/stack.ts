@@ -33,7 +33,7 @@ import {
 } from './transaction.ts';
 import type { ClientTransaction, RequestSource, SendOutcome, ServerTransaction, TransactionIo } from './transaction.ts';
 import { bareAddress, SipTransport } from './transport.ts';
-import { UacCore, type AckPolicy, type AcceptedInvite } from './uac-core.ts';
+import { ackKey, UacCore, type AckPolicy, type AcceptedInvite } from './uac-core.ts';
 import { parseSipUri } from './uri.ts';
 import type { InboundMessage, SendResult, SipLimits, Target } from './transport.ts';
 
@@ -401,16 +401,8 @@ export class SipStack extends EventEmitter<SipStackEvents> {
   // -------------------------------------------------------------------------------------------
   // UAS core: 2xx reliability (§13.3.1.4)
 
-  private ackKey(message: SipMessage): string | undefined {
-    const callId = headerValue(message, 'call-id');
-    const cseq = (headerValue(message, 'cseq') ?? '').trim().split(/[ \t]+/)[0];
-    const toTag = tagOf(headerValue(message, 'to') ?? '');
-    if (callId === undefined || cseq === undefined || cseq === '' || toTag === undefined) return undefined;
-    return `${callId}|${cseq}|${toTag}`;
-  }
-
   private start2xxRetransmission(txn: ServerTransaction, response: SipResponse, io: TransactionIo): void {
-    const key = this.ackKey(response);
+    const key = ackKey(response);
     if (key === undefined) return;
     const bytes = serializeSipMessage(response, { contentLength: 'compute' });
     const pending: PendingAck = { txn, response, acked: false };
@@ -435,7 +427,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
   }
 
   private onAckFor2xx(ack: SipRequest, source: RequestSource): void {
-    const key = this.ackKey(ack);
+    const key = ackKey(ack);
     const pending = key === undefined ? undefined : this.pendingAcks.get(key);
     if (pending === undefined) {
       this.emit('ack', ack, { source });

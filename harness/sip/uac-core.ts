@@ -11,7 +11,7 @@ import { buildRequest } from './build.ts';
 import { Dialog } from './dialog.ts';
 import { tagOf } from './headers.ts';
 import { headerValue } from './message.ts';
-import type { SipRequest, SipResponse } from './message.ts';
+import type { SipMessage, SipRequest, SipResponse } from './message.ts';
 import { serializeSipMessage } from './serializer.ts';
 import { transactionTimeout, type SipTimers } from './timers.ts';
 import type { SendResult, Target } from './transport.ts';
@@ -46,11 +46,11 @@ interface AckEntry {
   hold?: TimerHandle;
 }
 
-/** `Call-ID|CSeq number|To tag`: one 2xx (and its retransmissions) per dialog. */
-function ackKey(response: SipResponse): string | undefined {
-  const callId = headerValue(response, 'call-id');
-  const seq = (headerValue(response, 'cseq') ?? '').trim().split(/[ \t]+/)[0];
-  const toTag = tagOf(headerValue(response, 'to') ?? '');
+/** `Call-ID|CSeq number|To tag`: one 2xx and its ACK (and their retransmissions) per dialog, on either side. */
+export function ackKey(message: SipMessage): string | undefined {
+  const callId = headerValue(message, 'call-id');
+  const seq = (headerValue(message, 'cseq') ?? '').trim().split(/[ \t]+/)[0];
+  const toTag = tagOf(headerValue(message, 'to') ?? '');
   if (callId === undefined || seq === undefined || seq === '' || toTag === undefined) return undefined;
   return `${callId}|${seq}|${toTag}`;
 }
