@@ -5,6 +5,7 @@
  * This file is the API and the PF's own group INVITE; requests.ts routes what the client sends,
  * session-table.ts keeps the sessions both share.
  */
+import { isIP } from 'node:net';
 import { systemClock } from '../core/clock.ts';
 import { harnessError, HarnessFailure } from '../core/diagnostic.ts';
 import { newCallId, newTag } from '../core/ids.ts';
@@ -43,13 +44,19 @@ export function defaultGroup(config: PfConfig, overrides: Partial<GroupSpec> = {
   };
 }
 
-/** Where a request to a registered contact goes: its host/port, over the run's transport. */
+/**
+ * Where a request to a registered contact goes: its host (or maddr) and port, over the run's
+ * transport. Undefined for a tel: URI or a host name: the harness resolves no names (a client
+ * registers the address it listens on).
+ */
 function targetOfContact(contact: string, transport: TransportKind): Target | undefined {
   const parsed = parseSipUri(contact);
   if (!parsed.ok || parsed.value.scheme === 'tel') return undefined;
   const host = parsed.value.host.replace(/^\[|\]$/g, '');
   const maddr = getParam(parsed.value.params, 'maddr');
-  return { transport, address: typeof maddr === 'string' ? maddr : host, port: parsed.value.port ?? 5060 };
+  const address = typeof maddr === 'string' ? maddr : host;
+  if (isIP(address) === 0) return undefined;
+  return { transport, address, port: parsed.value.port ?? 5060 };
 }
 
 /** `<sip:host:port;transport=…;lr>` for the outbound proxy: a loose route (RFC 3261 §16.12). */
@@ -145,7 +152,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     const nameAddr = formatNameAddr({ uri, params });
     const target = targetOfContact(uri, config.transport);
     if (target === undefined) {
-      throw new HarnessFailure(harnessError('PF_BAD_CONTACT', `cannot adopt a binding for "${contact}": not a SIP URI the PF can route to`, Buffer.from(contact)));
+      throw new HarnessFailure(harnessError('PF_BAD_CONTACT', `cannot adopt a binding for "${contact}": not a SIP URI with an IP address the PF can route to (the harness resolves no names)`, Buffer.from(contact)));
     }
     // The registrar is fed a REGISTER the client never sent, so an adopted binding is refreshed,
     // replaced or removed by the client's real REGISTERs exactly like a registered one (§10.3).
@@ -233,7 +240,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       return result;
     }
     if (target === undefined) {
-      result.failure = { kind: 'transport-error', message: binding === undefined ? `${config.identities.clientAor} is not registered` : `cannot route to contact ${binding.contact}` };
+      result.failure = { kind: 'transport-error', message: binding === undefined ? `${config.identities.clientAor} is not registered` : `cannot route to contact ${binding.contact} (a SIP URI with an IP address; the harness resolves no names)` };
       return result;
     }
     const callId = headerValue(request, 'call-id') ?? '';
