@@ -5,22 +5,28 @@
 import { checkClientContact, createRegisteringClientFactory, createSipContactClientFactory, type CountdownOptions } from '../client/external.ts';
 import type { ClientFactory, UpperTester } from '../client/types.ts';
 import { discardTrace, type TransportKind } from '../core/trace.ts';
+import { CHAOS_CLIENTS, createChaosClientFactory } from '../reference-client/chaos.ts';
 import { createReferenceClientFactory } from '../reference-client/factory.ts';
 import { MUTANTS } from '../reference-client/mutants.ts';
 import { connectHttpUpperTester } from '../ut/http-client.ts';
 import { createPromptUpperTester } from '../ut/prompt.ts';
 
 export type ClientSpec =
-  | { kind: 'builtin'; mutant?: string }
+  /** The reference client in-process: conforming, one mutant (builtin:<name>) or one chaos client (chaos:<name>). */
+  | { kind: 'builtin'; mutant?: string; chaos?: string }
   | { kind: 'sip'; contact: string; transport?: TransportKind }
   | { kind: 'register' };
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
-const CLIENT_FORMS = 'builtin, builtin:<mutant>, sip:<user>@<host>:<port>[;transport=tcp] or register';
+const CLIENT_FORMS = 'builtin, builtin:<mutant>, chaos:<name>, sip:<user>@<host>:<port>[;transport=tcp] or register';
 
 export function unknownMutantMessage(name: string): string {
   return `unknown mutant "${name}". Known mutants: ${MUTANTS.map((m) => m.name).join(', ')} (details: cpm-harness mutants)`;
+}
+
+export function unknownChaosMessage(name: string): string {
+  return `unknown chaos client "${name}". Known chaos clients: ${CHAOS_CLIENTS.map((c) => c.name).join(', ')} (details: cpm-harness mutants)`;
 }
 
 export function parseClientSpec(spec: string): Checked<ClientSpec> {
@@ -30,6 +36,11 @@ export function parseClientSpec(spec: string): Checked<ClientSpec> {
     const name = spec.slice('builtin:'.length);
     if (!MUTANTS.some((m) => m.name === name)) return { ok: false, message: unknownMutantMessage(name) };
     return { ok: true, value: { kind: 'builtin', mutant: name } };
+  }
+  if (spec.startsWith('chaos:')) {
+    const name = spec.slice('chaos:'.length);
+    if (!CHAOS_CLIENTS.some((c) => c.name === name)) return { ok: false, message: unknownChaosMessage(name) };
+    return { ok: true, value: { kind: 'builtin', chaos: name } };
   }
   if (/^sips?:/i.test(spec)) {
     const contact = checkClientContact(spec);
@@ -85,6 +96,7 @@ export function clientFactoryFor(
 ): ClientFactory {
   switch (spec.kind) {
     case 'builtin':
+      if (spec.chaos !== undefined) return createChaosClientFactory({ name: spec.chaos, trace: discardTrace, actor: 'client' });
       return createReferenceClientFactory({ ...(spec.mutant === undefined ? {} : { mutant: spec.mutant }), trace: discardTrace, actor: 'client' });
     case 'sip':
       return createSipContactClientFactory({ contact: spec.contact, upperTester });

@@ -32,7 +32,7 @@ export const configFileSchema = z
   .object({
     client: z
       .string()
-      .regex(/^(builtin(:[\w-]+)?|register|sips?:\S+)$/, 'must be builtin, builtin:<mutant>, register, or the client\'s contact sip:<user>@<host>:<port>[;transport=tcp]')
+      .regex(/^(builtin(:[\w-]+)?|chaos:[\w-]+|register|sips?:\S+)$/, 'must be builtin, builtin:<mutant>, chaos:<name>, register, or the client\'s contact sip:<user>@<host>:<port>[;transport=tcp]')
       .optional(),
     /** Where the PF listens (UDP and TCP), i.e. where a `register` client must REGISTER. */
     listen: hostPort.optional(),

@@ -1,5 +1,6 @@
 /** `cpm-harness list` and `cpm-harness mutants`. */
 import { CATALOGUE } from '../../scenarios/index.ts';
+import { CHAOS_CLIENTS } from '../reference-client/chaos.ts';
 import { MUTANTS } from '../reference-client/mutants.ts';
 import { selectCases } from '../testcase/definition.ts';
 import { findRequirement, isRequirementId, REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
@@ -50,6 +51,28 @@ export function mutantsCommand(options: { json: boolean }): number {
   for (const m of MUTANTS) {
     process.stdout.write(`builtin:${m.name.padEnd(width)}  breaks ${m.breaks.join(', ')}${m.ncase ? ` (${m.ncase})` : ''}\n${' '.repeat(width + 10)}${m.description}\n`);
   }
-  process.stdout.write(`\n${MUTANTS.length} mutants; run one with: cpm-harness run --client builtin:<name>\n`);
+  process.stdout.write(`\n${MUTANTS.length} mutants; run one with: cpm-harness run --client builtin:<name>\n\n`);
+  writeChaosList();
+  return 0;
+}
+
+function expectationText(c: (typeof CHAOS_CLIENTS)[number]): string {
+  const e = c.expect;
+  return e.outcome === 'pass' ? `${c.proofCase} passes` : `${c.proofCase} fails ${e.trips ?? ''}${e.code ? ` (${e.code})` : ''}`;
+}
+
+function writeChaosList(): void {
+  const width = Math.max(...CHAOS_CLIENTS.map((c) => c.name.length));
+  for (const c of CHAOS_CLIENTS) process.stdout.write(`chaos:${c.name.padEnd(width)}  ${expectationText(c)}\n${' '.repeat(width + 8)}${c.description}\n`);
+  process.stdout.write(`\n${CHAOS_CLIENTS.length} chaos clients; run one with: cpm-harness run --client chaos:<name> [--grep <its case>]\n`);
+}
+
+/** `cpm-harness chaos`: the socket-level hostile clients, their proof case and what it must report. */
+export function chaosCommand(options: { json: boolean }): number {
+  if (options.json) {
+    process.stdout.write(JSON.stringify(CHAOS_CLIENTS.map(({ name, description, proofCase, expect }) => ({ name, description, proofCase, expect })), null, 2) + '\n');
+    return 0;
+  }
+  writeChaosList();
   return 0;
 }

@@ -31,7 +31,7 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
           .option('client', {
             type: 'string',
             describe:
-              'client under test: builtin | builtin:<mutant> (see `cpm-harness mutants`) | sip:<user>@<host>:<port>[;transport=tcp] (a client at a known contact, no REGISTER) | register (wait for the client to REGISTER at --listen) [default: builtin]',
+              'client under test: builtin | builtin:<mutant> | chaos:<name> (see `cpm-harness mutants`) | sip:<user>@<host>:<port>[;transport=tcp] (a client at a known contact, no REGISTER) | register (wait for the client to REGISTER at --listen) [default: builtin]',
           })
           .option('listen', { type: 'string', describe: 'PF SIP address, UDP and TCP, <address>:<port>: where a `register` client REGISTERs [default: 127.0.0.1, ephemeral ports]' })
           .option('ut', { type: 'string', describe: 'upper tester of an external client: its base URL (docs/upper-tester.md) or `prompt` (operator at the terminal) [default: none; cases that need it are skipped]' })
@@ -157,8 +157,17 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
       },
     )
     .command(
+      'chaos',
+      'list the chaos clients (socket-level hostile behaviours): the case each one is proven on, the outcome and reason it must give',
+      (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      async (args) => {
+        const { chaosCommand } = await import('./list-commands.ts');
+        setCode(chaosCommand({ json: Boolean(args.json) }));
+      },
+    )
+    .command(
       'mutants',
-      'list the built-in broken clients and the requirement IDs each one breaks',
+      'list the built-in broken clients (mutants, then chaos clients) and the rules each one breaks',
       (y) => y.option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
       async (args) => {
         const { mutantsCommand } = await import('./list-commands.ts');
@@ -178,7 +187,7 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
         setCode(await matrixCommand({ json: Boolean(args.json), ...(args.mutant ? { mutant: args.mutant.map(String) } : {}), ...(args.transport ? { transport: args.transport } : {}) }));
       },
     )
-    .demandCommand(1, 'Name a command: run, merge, load, list, rules, mutants, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
+    .demandCommand(1, 'Name a command: run, merge, load, list, rules, mutants, chaos, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
     .strict()
     .recommendCommands()
     .help()

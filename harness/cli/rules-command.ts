@@ -1,10 +1,12 @@
 /**
  * `cpm-harness rules [--json]`: the rule table (harness/verdict/rules.ts) — every rule with the
  * requirement it serves, the requirement's level and what a violation amounts to, the [U] marker,
- * the cases that judge it and the mutants that trip it (fixtures/mutation-matrix.json).
+ * the cases that judge it and the mutants that trip it (fixtures/mutation-matrix.json); a wire
+ * rule is judged in every case and tripped by chaos clients (reference-client/chaos.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { CATALOGUE } from '../../scenarios/index.ts';
+import { CHAOS_CLIENTS } from '../reference-client/chaos.ts';
 import { MUTANTS } from '../reference-client/mutants.ts';
 import type { MatrixFixture } from '../runner/matrix.ts';
 import { requirement, type Level, type RequirementId } from '../verdict/requirements.ts';
@@ -19,9 +21,13 @@ export interface RuleListing {
   marker?: 'U';
   advisory?: string;
   observation?: true;
+  /** Judged by the runner in every case; tripped by chaos clients, not mutants. */
+  wire?: true;
   text: string;
   cases: string[];
   mutants: string[];
+  /** Chaos clients whose proof case trips it. */
+  chaos: string[];
 }
 
 /** The matrix fixture of a checkout, from the sources (harness/cli) or from the build (dist/harness/cli). */
@@ -59,9 +65,11 @@ export function ruleListing(): RuleListing[] {
       ...(row.marker ? { marker: row.marker } : {}),
       ...(row.advisory ? { advisory: row.advisory } : {}),
       ...(row.observation ? { observation: true as const } : {}),
+      ...(row.wire ? { wire: true as const } : {}),
       text: row.text,
-      cases: CATALOGUE.filter((c) => c.rules.includes(id)).map((c) => c.id),
+      cases: CATALOGUE.filter((c) => row.wire === true || c.rules.includes(id)).map((c) => c.id),
       mutants: mutants.get(id) ?? [],
+      chaos: CHAOS_CLIENTS.filter((c) => c.expect.trips === id).map((c) => c.name),
     };
   });
 }
@@ -77,11 +85,17 @@ export function rulesCommand(options: { json: boolean }): number {
     const how = r.observation ? 'observation' : `${r.level} → ${r.violation}${r.marker ? ' [U]' : ''}${r.advisory ? ' (advisory)' : ''}`;
     process.stdout.write(`${r.id.padEnd(width)}  ${r.requirement}  ${how}\n`);
     process.stdout.write(`${' '.repeat(width)}  ${r.text}\n`);
-    process.stdout.write(`${' '.repeat(width)}  cases: ${r.cases.join(', ') || '(none)'}\n`);
-    if (!r.observation) process.stdout.write(`${' '.repeat(width)}  mutants: ${r.mutants.join(', ') || '(none)'}\n`);
+    process.stdout.write(`${' '.repeat(width)}  cases: ${r.wire ? 'every case (the runner judges it from the case\'s fault boundary)' : r.cases.join(', ') || '(none)'}\n`);
+    if (r.wire) process.stdout.write(`${' '.repeat(width)}  chaos clients: ${r.chaos.join(', ') || '(none)'}\n`);
+    else if (!r.observation) process.stdout.write(`${' '.repeat(width)}  mutants: ${r.mutants.join(', ') || '(none)'}\n`);
   }
-  const violable = rows.filter((r) => !r.observation);
+  const violable = rows.filter((r) => !r.observation && !r.wire);
   const covered = violable.filter((r) => r.mutants.length > 0).length;
-  process.stdout.write(`\n${rows.length} rules (${rows.length - violable.length} observations); ${covered}/${violable.length} tripped by a mutant of fixtures/mutation-matrix.json\n`);
+  const wire = rows.filter((r) => r.wire);
+  const wireCovered = wire.filter((r) => r.chaos.length > 0).length;
+  const observations = rows.filter((r) => r.observation).length;
+  process.stdout.write(
+    `\n${rows.length} rules (${observations} observations, ${wire.length} wire rules); ${covered}/${violable.length} tripped by a mutant of fixtures/mutation-matrix.json, ${wireCovered}/${wire.length} wire rules by a chaos client\n`,
+  );
   return 0;
 }

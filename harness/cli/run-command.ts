@@ -26,6 +26,7 @@ import { applyConfigFile, loadConfigFile, type ConfigFile } from './config-file.
 import { harnessVersion } from './package-info.ts';
 import { writeReportFiles } from './report-files.ts';
 import { parseShard, selectShard } from './shard.ts';
+import { currentScope } from '../core/scope.ts';
 import { installStopHandlers, signalExitCode } from './stop-handlers.ts';
 import { observePf, observeUpperTester, type WaitReporter } from './wait-observer.ts';
 
@@ -195,7 +196,7 @@ function interruptedResult(definition: TestCaseDefinition, why: string): TestCas
 
 /** What reports call the client before its factory exists (a signal while the UT is asked). */
 function specDescription(spec: ClientSpec): string {
-  if (spec.kind === 'builtin') return spec.mutant ? `builtin:${spec.mutant}` : 'builtin';
+  if (spec.kind === 'builtin') return spec.chaos ? `chaos:${spec.chaos}` : spec.mutant ? `builtin:${spec.mutant}` : 'builtin';
   return spec.kind === 'sip' ? spec.contact : 'register';
 }
 
@@ -266,6 +267,14 @@ export async function runCommand(args: RunArguments): Promise<number> {
       writeNow(signal, `run interrupted (${signal}) while this case was running`);
       process.stderr.write(`${signal} again: reports written, exiting\n`);
       process.exit(code);
+    },
+    // An exception nothing guarded, in the async context of a running case: that case ends as an error.
+    contain: (error, origin) => {
+      const scope = currentScope();
+      if (scope === undefined) return false;
+      if (scope.isClosed) err(`cpm-harness: harness fault (${origin}) after test case ${scope.label} ended, contained: ${error instanceof Error ? error.message : String(error)}\n`);
+      else scope.fault(origin, error);
+      return true;
     },
     fault: (error, origin) => {
       live?.stop();

@@ -3,7 +3,9 @@
  * SIGHUP (the terminal went away) all stop the run the same way: the first one aborts it — running
  * cases end as interrupted, unstarted ones are skipped, every report is written — and the process
  * exits 128 + the signal number (130, 143, 129). A second signal writes the reports as they stand
- * and exits at once. The last-resort handler does the same for an exception nothing else caught.
+ * and exits at once. The last-resort handler does the same for an exception nothing else caught —
+ * unless `contain` can pin it on the test case it came from (its fault boundary, core/scope.ts):
+ * then that case ends as an error and the run goes on.
  */
 import { constants } from 'node:os';
 
@@ -28,6 +30,8 @@ export interface StopActions {
   exitNow(signal: StopSignal, code: number): void;
   /** An exception or rejection nothing caught: write the reports and exit non-zero. */
   fault(error: unknown, origin: 'uncaughtException' | 'unhandledRejection'): void;
+  /** Asked first: true when the fault belongs to a test case, which it now ends (the run goes on). */
+  contain?(error: unknown, origin: 'uncaughtException' | 'unhandledRejection'): boolean;
 }
 
 export interface StopHandlers {
@@ -53,6 +57,7 @@ export function installStopHandlers(actions: StopActions, target: ProcessEvents 
   const onFault = (origin: 'uncaughtException' | 'unhandledRejection') => (error: unknown) => {
     // A fault while handling a fault must not recurse into writing reports again.
     if (faulted) return;
+    if (actions.contain?.(error, origin)) return;
     faulted = true;
     actions.fault(error, origin);
   };

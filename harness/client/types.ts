@@ -3,6 +3,7 @@
  * into the client's application layer (PROTOCOLS.md §1.4). The built-in reference client
  * implements both in-process; external clients come through SIP addresses and an HTTP UT.
  */
+import type { FaultBoundary } from '../core/scope.ts';
 import type { TransportAddress } from '../core/trace.ts';
 
 export interface UtOk<T = undefined> {
@@ -107,8 +108,14 @@ export interface ClientUnderTest {
   observedBinding?(contact: string): void;
 }
 
+/** What the runner gives a client for one test case. */
+export interface ClientCaseScope {
+  /** The case's fault boundary: an in-process client's sockets, timers and background work are guarded by it. */
+  readonly boundary: FaultBoundary;
+}
+
 export interface ClientFactory {
   readonly description: string;
   /** A fresh client for one test case (test cases are independent). */
-  create(): ClientUnderTest;
+  create(scope?: ClientCaseScope): ClientUnderTest;
 }

@@ -4,8 +4,9 @@
  * crossing one is a client fault reported as a diagnostic with the RFC clause, never an exception.
  *
  * The parser-level limits are enforced by the codecs (sip, msrp, cpim, xml) and by `diagnostic()`;
- * the per-case runtime limits (messagesPerSecond, connectionsPerCase, traceBytesPerCase) are defined
- * here with their defaults and enforced by the runner/PF fault boundary (issue 9 items 1 and 3).
+ * the per-case runtime limits (messagesPerSecond, connectionsPerCase, traceBytesPerCase,
+ * framingTimeoutMs) by the case's fault boundary (core/scope.ts), the transports it watches and the
+ * case's trace recorder.
  * Configurable through the `limits` section of the config file (see `cpm-harness init`).
  */
 export interface Limits {
@@ -29,12 +30,18 @@ export interface Limits {
   xmlAttributeBytes: number;
   /** Element nesting depth of one XML document. */
   xmlDepth: number;
-  /** Runtime (wired by the fault boundary): messages a client may send per case per second. */
+  /** Runtime: messages (SIP and MSRP) a client may send per case within any one second; more end the case. */
   messagesPerSecond: number;
-  /** Runtime (wired by the fault boundary): TCP connections a client may open per case (SIP + MSRP). */
+  /** Runtime: TCP connections a client may open per case (SIP + MSRP); the one over the limit ends the case. */
   connectionsPerCase: number;
-  /** Runtime (wired by the fault boundary): trace bytes kept per case; the rest is summarized as elided. */
+  /** Runtime: trace bytes kept per case; the rest is summarized as "N more messages, M bytes, elided". */
   traceBytesPerCase: number;
+  /**
+   * Runtime: how long a SIP or MSRP message on TCP may stay unfinished after its first octet — a body
+   * shorter than its Content-Length, a frame without its end-line, a client dripping bytes (slowloris).
+   * Crossing it ends the case with SIP_INCOMPLETE_MESSAGE / MSRP_INCOMPLETE_FRAME.
+   */
+  framingTimeoutMs: number;
   /** Characters of one diagnostic message and octets of its evidence bytes (longer ones are cut, saying so). */
   diagnosticTextBytes: number;
 }
@@ -55,6 +62,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   messagesPerSecond: 200,
   connectionsPerCase: 32,
   traceBytesPerCase: 8 * 1024 * 1024,
+  framingTimeoutMs: 10_000,
   diagnosticTextBytes: 2048,
 });
 
@@ -71,5 +79,6 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   messagesPerSecond: 'messages a client may send per case per second (runtime)',
   connectionsPerCase: 'TCP connections a client may open per case (runtime)',
   traceBytesPerCase: 'trace bytes kept per case, the rest summarized as elided (runtime)',
+  framingTimeoutMs: 'ms a SIP or MSRP message may stay unfinished after its first octet (runtime)',
   diagnosticTextBytes: 'characters of a diagnostic message and octets of its evidence',
 };

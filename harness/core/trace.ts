@@ -92,15 +92,52 @@ export function isDiscarding(sink: TraceSink): boolean {
   return sink === discardTrace;
 }
 
-/** Fan-out sink: collects events in order and forwards to subscribers. */
+/** What a trace left out once it reached its byte budget (traceBytesPerCase). */
+export interface TraceElided {
+  /** Message events left out. */
+  readonly messages: number;
+  /** Their wire bytes. */
+  readonly bytes: number;
+}
+
+/** What one event costs the budget: its bytes plus a fixed share for the event itself. */
+const EVENT_OVERHEAD_BYTES = 64;
+
+/**
+ * Fan-out sink: collects events in order and forwards them to subscribers. With a byte budget
+ * (traceBytesPerCase) it keeps events until the budget is spent and then only counts the messages
+ * it leaves out (`elided`), so a client flooding a case cannot make its reports unbounded.
+ */
 export class TraceRecorder {
   readonly events: TraceEvent[] = [];
   private readonly subscribers = new Set<TraceSink>();
+  private readonly budgetBytes: number;
+  private spent = 0;
+  private elidedMessages = 0;
+  private elidedBytes = 0;
+
+  constructor(options: { budgetBytes?: number } = {}) {
+    this.budgetBytes = options.budgetBytes ?? Number.POSITIVE_INFINITY;
+  }
 
   readonly sink: TraceSink = (event) => {
+    const cost = (event.bytes?.length ?? 0) + EVENT_OVERHEAD_BYTES;
+    if (this.spent + cost > this.budgetBytes) {
+      if (event.kind === 'message') {
+        this.elidedMessages++;
+        this.elidedBytes += event.bytes.length;
+      }
+      return;
+    }
+    this.spent += cost;
     this.events.push(event);
     for (const s of this.subscribers) s(event);
   };
+
+  /** Messages left out once the budget was spent; undefined when nothing was. */
+  get elided(): TraceElided | undefined {
+    return this.elidedMessages === 0 ? undefined : { messages: this.elidedMessages, bytes: this.elidedBytes };
+  }
 
   subscribe(sink: TraceSink): () => void {
     this.subscribers.add(sink);

@@ -112,6 +112,11 @@ export class MsrpStreamParser {
     return Buffer.from(this.store.subarray(this.start, this.len));
   }
 
+  /** How many bytes are unparsed, without copying them. */
+  get pendingLength(): number {
+    return this.len - this.start;
+  }
+
   /** The stream closed: whatever is left becomes frames with diagnostics; the parser is reset. */
   end(): ParsedMsrpFrame[] {
     const out: ParsedMsrpFrame[] = [];

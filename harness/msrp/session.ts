@@ -11,11 +11,13 @@
  * - unknown methods get 501.
  */
 import net from 'node:net';
-import { systemClock, type Clock } from '../core/clock.ts';
-import { harnessError, type Diagnostic, type HarnessError } from '../core/diagnostic.ts';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.ts';
+import { diagnostic, harnessError, type Diagnostic, type HarnessError } from '../core/diagnostic.ts';
 import { randomToken } from '../core/ids.ts';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
+import { NO_BOUNDARY, type FaultBoundary, type PeerWatch, type WireFaultKind } from '../core/scope.ts';
 import { discardTrace, isDiscarding, stamp, type ConnectionState, type ConnectionTraceEvent, type Direction, type Endpoint, type MessageTraceEvent, type TraceSink } from '../core/trace.ts';
+import { wireLink, type WireLink, type WireTap } from '../core/wire-tap.ts';
 import { chunkMessage } from './chunker.ts';
 import { msrpHeader, summarizeFrame, type FailureReport, type MsrpFrame, type MsrpHeader, type MsrpRequest, type MsrpResponse, type SuccessReport } from './frame.ts';
 import { MsrpStreamParser, type ParsedMsrpFrame } from './parser.ts';
@@ -47,6 +49,12 @@ export interface MsrpSessionOptions {
   limits?: Partial<Pick<Limits, 'msrpChunkBytes' | 'msrpMessageBytes'>>;
   /** The a=max-size this side advertised in its SDP (RFC 4975 §8.6), if any. */
   maxSize?: number;
+  /** The test case's fault boundary: socket handlers guarded, the session closed with the case. */
+  boundary?: FaultBoundary;
+  /** Set on the side that faces the client under test: its message rate, connections and broken frames. */
+  watch?: PeerWatch;
+  /** A chaos client's tap on its connections (core/wire-tap.ts). */
+  tap?: WireTap;
 }
 
 
@@ -110,6 +118,9 @@ interface Connection {
   closedLocally: boolean;
   errorCode?: string;
   done: Promise<void>;
+  /** Armed while a frame is unfinished (watched side): framingTimeoutMs from its first octet. */
+  framingTimer?: TimerHandle;
+  link?: WireLink;
 }
 
 
@@ -136,6 +147,10 @@ export class MsrpSession {
   private readonly messageDiagnostics = new Map<string, Diagnostic[]>();
   private server: net.Server | null = null;
   private connection: Connection | null = null;
+  private readonly boundary: FaultBoundary;
+  private readonly watch: PeerWatch | undefined;
+  private readonly tap: WireTap | undefined;
+  private readonly disown: () => void;
 
   private constructor(options: MsrpSessionOptions) {
     this.localUri = options.localUri;
@@ -143,7 +158,11 @@ export class MsrpSession {
     this.role = options.role;
     this.actor = options.actor;
     this.trace = options.trace ?? discardTrace;
-    this.clock = options.clock ?? systemClock;
+    this.boundary = options.boundary ?? NO_BOUNDARY;
+    this.watch = options.watch;
+    this.tap = options.tap;
+    this.clock = options.clock ?? options.boundary?.clock ?? systemClock;
+    this.disown = this.boundary.own(this);
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 30000;
     this.transactions = new MsrpTransactions(this.clock, this.transactionTimeoutMs);
     this.chunkSize = options.chunkSize ?? 2048;
@@ -200,7 +219,7 @@ export class MsrpSession {
   listen(): Promise<EventResult<MsrpUri>> {
     if (this.closed) return Promise.resolve({ ok: false, error: harnessError('MSRP_CLOSED', 'listen() on a closed MSRP session') });
     return new Promise((resolve) => {
-      const server = net.createServer((socket) => this.adopt(socket, 'accepted'));
+      const server = net.createServer(this.boundary.guard('msrp accept', (socket: net.Socket) => this.accept(socket)));
       this.server = server;
       server.once('error', (err: NodeJS.ErrnoException) => resolve({ ok: false, error: harnessError('MSRP_LISTEN_FAILED', err.message, EMPTY, err) }));
       server.listen(this.localUri.port ?? 2855, this.localUri.host.replace(/^\[|\]$/g, ''), () => {
@@ -308,6 +327,7 @@ export class MsrpSession {
   /** Closes every connection and the listener; resolves when the sockets are closed. */
   async close(): Promise<void> {
     this.closed = true;
+    this.disown();
     const closing = [...this.connections].map((c) => {
       c.closedLocally = true;
       c.socket.end();
@@ -328,6 +348,19 @@ export class MsrpSession {
     for (const l of [...(this.listeners.get(event) ?? [])]) (l as Listener<MsrpSessionEvents[K]>)(payload);
   }
 
+  /** An inbound connection: refused (and traced) once the client has opened more than connectionsPerCase. */
+  private accept(socket: net.Socket): void {
+    if (this.watch && !this.watch.admitConnection('msrp')) {
+      const local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+      const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+      socket.on('error', () => {});
+      socket.destroy();
+      this.traceConnection('error', 'refused: the client opened more connections than connectionsPerCase', local, remote);
+      return;
+    }
+    this.adopt(socket, 'accepted');
+  }
+
   private adopt(socket: net.Socket, state: 'accepted' | 'connected'): Connection {
     let markDone: () => void = () => {};
     const connection: Connection = {
@@ -343,44 +376,99 @@ export class MsrpSession {
     this.connections.add(connection);
     socket.setNoDelay(true);
     this.traceConnection(state, state === 'accepted' ? 'incoming TCP connection' : 'TCP connection established', connection.local, connection.remote, connection.id);
-    socket.on('data', (data: Buffer) => {
-      for (const item of connection.parser.push(data)) this.incoming(connection, item);
-    });
+    if (this.tap) {
+      connection.link = wireLink('msrp', connection.id, socket);
+      this.tap.opened?.(connection.link);
+    }
+    socket.on(
+      'data',
+      this.boundary.guard('msrp data', (data: Buffer) => {
+        if (connection.link) this.tap?.inbound?.(data, connection.link);
+        const items = connection.parser.push(data);
+        for (const item of items) {
+          // A client over messagesPerSecond: the rest of what it sends is dropped, unanswered.
+          if (this.watch && !this.watch.admitMessage('msrp', connection.id)) continue;
+          this.incoming(connection, item);
+        }
+        if (this.watch) this.watchFraming(connection, items.length > 0);
+      }),
+    );
     socket.on('end', () => socket.end());
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      connection.errorCode = err.code ?? err.message;
-      this.emit('error', harnessError('MSRP_SOCKET_ERROR', err.message, EMPTY, err));
-    });
-    socket.on('close', () => {
-      const leftovers = connection.parser.end();
-      const partial = leftovers.length === 0 ? undefined : Buffer.concat(leftovers.map((l) => l.raw));
-      for (const item of leftovers) this.emit('frame', { direction: 'in', frame: item.frame, raw: item.raw, diagnostics: item.diagnostics });
-      const by = connection.closedLocally ? 'local' : 'peer';
-      const reset = connection.errorCode === 'ECONNRESET';
-      const reason =
-        by === 'local'
-          ? 'closed locally'
-          : `${reset ? 'peer reset the connection' : 'peer closed the connection'}${partial ? ` mid-chunk (${partial.length} bytes of an unfinished frame)` : ''}`;
-      const fields: Omit<ConnectionTraceEvent, 'seq' | 'monotonicMs' | 'wallClockMs'> = {
-        kind: 'connection',
-        protocol: 'msrp',
-        transport: 'tcp',
-        local: connection.local,
-        remote: connection.remote,
-        connectionId: connection.id,
-        state: reset ? 'reset' : 'closed',
-        reason,
-        ...(this.actor === undefined ? {} : { actor: this.actor }),
-        ...(partial === undefined ? {} : { bytes: partial }),
-      };
-      this.trace(stamp<ConnectionTraceEvent>(fields));
-      this.connections.delete(connection);
-      if (this.connection === connection) this.connection = null;
-      this.transactions.failConnection(connection, partial ?? EMPTY);
-      this.emit('closed', { by, reason, connectionId: connection.id, ...(partial === undefined ? {} : { partialBytes: partial }) });
-      markDone();
-    });
+    socket.on(
+      'error',
+      this.boundary.guard('msrp socket error', (err: NodeJS.ErrnoException) => {
+        connection.errorCode = err.code ?? err.message;
+        this.emit('error', harnessError('MSRP_SOCKET_ERROR', err.message, EMPTY, err));
+      }),
+    );
+    socket.on('close', this.boundary.guard('msrp close', () => this.onClose(connection, markDone)));
     return connection;
+  }
+
+  /** A frame left unfinished framingTimeoutMs after its first octet, on the watched side, is a wire fault. */
+  private watchFraming(connection: Connection, completed: boolean): void {
+    const watch = this.watch!;
+    const pending = connection.parser.pendingLength;
+    if (pending === 0 || completed) {
+      connection.framingTimer?.cancel();
+      connection.framingTimer = undefined;
+    }
+    if (pending === 0 || connection.framingTimer !== undefined) return;
+    const timeout = watch.framingTimeoutMs;
+    connection.framingTimer = this.clock.setTimer(timeout, () => {
+      connection.framingTimer = undefined;
+      if (connection.socket.destroyed || connection.parser.pendingLength === 0) return;
+      const left = connection.parser.pending();
+      const garbage = !left.subarray(0, 5).equals(Buffer.from('MSRP ', 'latin1').subarray(0, Math.min(5, left.length)));
+      watch.wireFault({
+        kind: garbage ? 'msrp-framing' : 'msrp-incomplete',
+        protocol: 'msrp',
+        connectionId: connection.id,
+        diagnostic: garbage
+          ? diagnostic('MSRP_GARBAGE', `${left.length} octets that are not an MSRP frame, and no frame after them ${timeout} ms later (framingTimeoutMs)`, 'RFC 4975 §7.1', { bytes: left })
+          : diagnostic('MSRP_INCOMPLETE_FRAME', `${left.length} octets of a frame without its end-line ${timeout} ms after its first octet (framingTimeoutMs)`, 'RFC 4975 §7.1', { bytes: left }),
+      });
+    });
+  }
+
+  /** A wire fault of the client, on the watched side. */
+  private peerFault(connection: Connection, d: Diagnostic): void {
+    const kind = MSRP_FAULTS[d.code];
+    if (this.watch && kind !== undefined) this.watch.wireFault({ kind, protocol: 'msrp', connectionId: connection.id, diagnostic: d });
+  }
+
+  private onClose(connection: Connection, markDone: () => void): void {
+    connection.framingTimer?.cancel();
+    const leftovers = connection.parser.end();
+    const partial = leftovers.length === 0 ? undefined : Buffer.concat(leftovers.map((l) => l.raw));
+    for (const item of leftovers) this.emit('frame', { direction: 'in', frame: item.frame, raw: item.raw, diagnostics: item.diagnostics });
+    const by = connection.closedLocally ? 'local' : 'peer';
+    const reset = connection.errorCode === 'ECONNRESET';
+    const reason =
+      by === 'local'
+        ? 'closed locally'
+        : `${reset ? 'peer reset the connection' : 'peer closed the connection'}${partial ? ` mid-chunk (${partial.length} bytes of an unfinished frame)` : ''}`;
+    const fields: Omit<ConnectionTraceEvent, 'seq' | 'monotonicMs' | 'wallClockMs'> = {
+      kind: 'connection',
+      protocol: 'msrp',
+      transport: 'tcp',
+      local: connection.local,
+      remote: connection.remote,
+      connectionId: connection.id,
+      state: reset ? 'reset' : 'closed',
+      reason,
+      ...(this.actor === undefined ? {} : { actor: this.actor }),
+      ...(partial === undefined ? {} : { bytes: partial }),
+    };
+    this.trace(stamp<ConnectionTraceEvent>(fields));
+    this.connections.delete(connection);
+    if (this.connection === connection) this.connection = null;
+    // The client closed or reset the connection inside a frame: it broke the frame, not the PF.
+    const broken = leftovers.flatMap((l) => l.diagnostics).find((d) => MSRP_FAULTS[d.code] !== undefined);
+    if (by === 'peer' && broken !== undefined) this.peerFault(connection, broken);
+    this.transactions.failConnection(connection, partial ?? EMPTY);
+    this.emit('closed', { by, reason, connectionId: connection.id, ...(partial === undefined ? {} : { partialBytes: partial }) });
+    markDone();
   }
 
   private bind(connection: Connection): void {
@@ -390,6 +478,8 @@ export class MsrpSession {
   }
 
   private incoming(connection: Connection, item: ParsedMsrpFrame): void {
+    const fatal = item.diagnostics.find((d) => MSRP_FAULTS[d.code] !== undefined);
+    if (fatal !== undefined) this.peerFault(connection, fatal);
     if (item.frame === null) {
       this.traceConnection('garbage', item.diagnostics.map((d) => d.code).join(', '), connection.local, connection.remote, connection.id, item.raw);
       this.emit('frame', { direction: 'in', frame: null, raw: item.raw, diagnostics: item.diagnostics });
@@ -444,6 +534,8 @@ export class MsrpSession {
     const messageId = msrpHeader(request, 'Message-ID') ?? '';
     const result = request.body === null || malformed || chunkTooLarge ? undefined : this.reassembler.add(request);
     const tooLarge = chunkTooLarge || result?.refused !== undefined;
+    const refusal = result?.refused === undefined ? undefined : result.diagnostics.find((d) => MSRP_FAULTS[d.code] !== undefined);
+    if (refusal !== undefined) this.peerFault(connection, refusal);
     const decision = tooLarge ? tooLargeAnswer(this.policy, request) : sendAnswer(this.policy, request, malformed);
     if (decision) this.answer(connection, request, decision.status, decision.comment, decision.status >= 300);
     this.emit('chunk', { request, diagnostics: result?.refused ? [...diagnostics, ...result.diagnostics] : diagnostics });
@@ -506,6 +598,11 @@ export class MsrpSession {
         resolve({ ok: false, error: harnessError('MSRP_CONNECTION_CLOSED', 'write on a closed connection', bytes) });
         return;
       }
+      // A chaos tap may write something else, later, or nothing: to the sender the frame went out.
+      if (connection.link && this.tap?.outbound?.(bytes, connection.link)) {
+        resolve({ ok: true, value: undefined });
+        return;
+      }
       connection.socket.write(bytes, (err) => {
         if (err) resolve({ ok: false, error: harnessError('MSRP_WRITE_FAILED', err.message, bytes, err) });
         else resolve({ ok: true, value: undefined });
@@ -549,6 +646,19 @@ export class MsrpSession {
   }
 
 }
+
+/**
+ * Frame diagnostics that are the client's wire faults: bytes that are no MSRP frame, a frame left
+ * unfinished, a chunk or message over the limits (answered 413, RFC 4975 §7.3.1 / §8.6).
+ */
+const MSRP_FAULTS: Readonly<Record<string, WireFaultKind>> = {
+  MSRP_GARBAGE: 'msrp-framing',
+  MSRP_INCOMPLETE_FRAME: 'msrp-incomplete',
+  MSRP_HEADERS_TOO_LARGE: 'msrp-size',
+  MSRP_BODY_TOO_LARGE: 'msrp-size',
+  MSRP_CHUNK_TOO_LARGE: 'msrp-size',
+  MSRP_MESSAGE_TOO_LARGE: 'msrp-size',
+};
 
 /** Convenience: a local URI with a fresh session-id, e.g. `msrp://127.0.0.1:0/<id>;tcp`. */
 export function localMsrpUri(host: string, port = 0): MsrpUri {

@@ -1,5 +1,6 @@
 /** What the PF's parts (notifier, sessions) share: the stack, the log, the run parameters. */
 import type { Clock } from '../core/clock.ts';
+import type { FaultBoundary, PeerWatch } from '../core/scope.ts';
 import { newBranch } from '../core/ids.ts';
 import type { TraceSink, TransportKind } from '../core/trace.ts';
 import { CPM_FEATURE_TAG } from '../sip/caller-prefs.ts';
@@ -13,6 +14,10 @@ export interface PfContext {
   readonly log: EventLog;
   readonly config: PfConfig;
   readonly clock: Clock;
+  /** The case's fault boundary: background work of the PF is detached through it. */
+  readonly boundary: FaultBoundary;
+  /** The watch on the client under test, given to every MSRP session the PF opens. */
+  readonly watch: PeerWatch | undefined;
   readonly trace: TraceSink;
   readonly actor: string;
   readonly transport: TransportKind;

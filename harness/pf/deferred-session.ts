@@ -177,7 +177,7 @@ export class PfDeferredSession implements DeferredSession {
     // PROTOCOLS §2.13: the MSRP connection goes once the BYE transaction has completed.
     await this.closeMsrp();
     if (outcome.kind === 'response') return { response: outcome.response };
-    return { response: null, failure: outcome.kind === 'timeout' ? 'no response to the BYE (Timer F)' : outcome.error.message };
+    return { response: null, failure: outcome.kind === 'timeout' ? `no response to the BYE within Timer F (64·T1 = ${64 * this.ctx.stack.timers.t1} ms, RFC 3261 §17.1.2.2)` : outcome.error.message };
   }
 
   /** The client's BYE in this dialog: 200 (or 500 on a CSeq violation), then MSRP goes. */
@@ -187,7 +187,7 @@ export class PfDeferredSession implements DeferredSession {
     txn.respond(buildResponse(txn.request, status));
     if (status === 200 && this.current === 'established') {
       this.current = 'terminated-by-client';
-      void this.closeMsrp();
+      this.ctx.boundary.detach('pf: MSRP close after BYE', this.closeMsrp());
     }
     return status;
   }

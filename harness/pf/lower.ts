@@ -5,6 +5,7 @@ export type { MsrpFrame, MsrpRequest, MsrpResponse } from '../msrp/frame.ts';
 export type { Diagnostic } from '../core/diagnostic.ts';
 export type { TraceSink } from '../core/trace.ts';
 export type { Clock } from '../core/clock.ts';
+export type { FaultBoundary, PeerWatch } from '../core/scope.ts';
 export type { TransportAddress } from '../core/trace.ts';
 export type { PfConfig } from './config.ts';
 export type { Dialog } from '../sip/dialog.ts';

@@ -75,7 +75,7 @@ export class ConferenceNotifier {
     const sub: Subscription = { id, dialog: dialog.value, expiresAt: this.ctx.clock.now() + decision.expires * 1000, state: 'active', version: 1 };
     this.subs.set(id, sub);
     this.ctx.log.append({ type: 'subscribe', request, initial: true, answeredWith: 200, subscriptionId: id, matchedGroup: true, expires: decision.expires });
-    void this.afterAccept(sub, decision.expires, policy);
+    this.ctx.boundary.detach('pf: conference NOTIFY', this.afterAccept(sub, decision.expires, policy));
   }
 
   private refresh(txn: ServerTransaction): void {
@@ -97,7 +97,7 @@ export class ConferenceNotifier {
     txn.respond(buildResponse(request, 200, undefined, { contact: groupContact(this.ctx, false), headers: [{ name: 'Expires', value: String(expires) }] }));
     sub.expiresAt = this.ctx.clock.now() + expires * 1000;
     this.ctx.log.append({ type: 'subscribe', request, initial: false, answeredWith: 200, subscriptionId: sub.id, matchedGroup: true, expires });
-    void this.afterAccept(sub, expires, { ...policy, mode: policy.mode === 'notify-then-terminate' ? 'notify-then-terminate' : 'active' });
+    this.ctx.boundary.detach('pf: conference NOTIFY', this.afterAccept(sub, expires, { ...policy, mode: policy.mode === 'notify-then-terminate' ? 'notify-then-terminate' : 'active' }));
   }
 
   /** RFC 6665 §4.2.2: a NOTIFY right after accepting or refreshing; then the policy's follow-up. */
@@ -120,7 +120,7 @@ export class ConferenceNotifier {
     sub.expiry = this.ctx.clock.setTimer(expires * 1000, () => {
       if (sub.state !== 'active' || this.closed) return;
       sub.state = 'terminated';
-      void this.sendNotify(sub.id, { state: 'terminated', reason: 'timeout', body: null });
+      this.ctx.boundary.detach('pf: conference NOTIFY', this.sendNotify(sub.id, { state: 'terminated', reason: 'timeout', body: null }));
     });
   }
 
@@ -174,7 +174,7 @@ export class ConferenceNotifier {
       if (outcome.response.status === 481) sub.state = 'terminated';
       return { request, response: outcome.response };
     }
-    const failure = outcome.kind === 'timeout' ? 'no response to the NOTIFY (Timer F)' : outcome.error.message;
+    const failure = outcome.kind === 'timeout' ? `no response to the NOTIFY within Timer F (64·T1 = ${64 * this.ctx.stack.timers.t1} ms, RFC 3261 §17.1.2.2)` : outcome.error.message;
     this.ctx.log.append({ type: 'notify-answered', request, response: null, subscriptionId, failure });
     return { request, response: null, failure };
   }

@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { systemClock } from '../core/clock.ts';
+import { NO_BOUNDARY } from '../core/scope.ts';
 import { harnessError, HarnessFailure } from '../core/diagnostic.ts';
 import { newCallId, newTag } from '../core/ids.ts';
 import type { TransportAddress, TransportKind } from '../core/trace.ts';
@@ -89,12 +90,14 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     this.group = defaultGroup(options.config, options.group);
     this.log = log;
     this.staleCallIds = options.staleCallIds ?? new Set();
-    const clock = options.clock ?? systemClock;
+    const clock = options.clock ?? options.boundary?.clock ?? systemClock;
     this.ctx = {
       stack,
       log,
       config: options.config,
       clock,
+      boundary: options.boundary ?? NO_BOUNDARY,
+      watch: options.watch,
       trace: options.trace,
       actor: options.actor ?? 'pf',
       transport: options.config.transport,
@@ -118,7 +121,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
   }
 
   static async start(options: PfOptions): Promise<ParticipatingFunction> {
-    const clock = options.clock ?? systemClock;
+    const clock = options.clock ?? options.boundary?.clock ?? systemClock;
     // Both ports are always passed: 0 binds an ephemeral port, so the stack binds UDP and TCP either way.
     const stack = await SipStack.start({
       actor: options.actor ?? 'pf',
@@ -129,6 +132,8 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       clock,
       trace: options.trace,
       limits: options.config.limits,
+      ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
+      ...(options.watch === undefined ? {} : { watch: options.watch }),
     });
     return new ParticipatingFunction(stack, options, new EventLog(clock, options.retainEvents ?? true));
   }
@@ -275,7 +280,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
       return result;
     }
     if (outcome.kind === 'timeout') {
-      result.failure = { kind: 'timeout', message: `no response within Timer B (64·T1 = ${64 * this.stack.timers.t1} ms)` };
+      result.failure = { kind: 'timeout', message: `no response within Timer B (64·T1 = ${64 * this.stack.timers.t1} ms, RFC 3261 §17.1.1.2)` };
       return result;
     }
     if (outcome.kind === 'transport-error') {

@@ -130,7 +130,7 @@ export class PfRequests {
       this.ctx.log.append({ type: 'client-invite', request, answeredWith: status, inDialog: false });
       return;
     }
-    void this.acceptRejoin(txn);
+    this.ctx.boundary.detach('pf: re-join INVITE', this.acceptRejoin(txn));
   }
 
   /** 7.3.12-2a: a re-join to the group identity, answered 200 with an MSRP answer. */

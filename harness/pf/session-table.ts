@@ -34,6 +34,9 @@ export class PfSessionTable {
       clock: this.ctx.clock,
       transactionTimeoutMs: config.windows.msrpTransactionMs,
       limits: config.limits,
+      // The case's fault boundary, and its watch on the client: the MSRP side of the fault boundary.
+      boundary: this.ctx.boundary,
+      ...(this.ctx.watch === undefined ? {} : { watch: this.ctx.watch }),
     });
     this.engines.push(msrp);
     return msrp;

@@ -9,6 +9,7 @@ import type {
   Diagnostic,
   Dialog,
   Direction as SdpDirection,
+  FaultBoundary,
   MsrpFrame,
   MsrpRequest,
   MsrpResponse,
@@ -16,6 +17,7 @@ import type {
   ParsedCpim,
   ParsedImdn,
   ParsedSdp,
+  PeerWatch,
   PfConfig,
   SipRequest,
   SipResponse,
@@ -51,8 +53,15 @@ export interface PfOptions {
   /** Trace actor name; default 'pf'. */
   actor?: string;
   group?: Partial<GroupSpec>;
-  /** For SIP timers and waits; default the system clock. */
+  /** For SIP timers and waits; default the boundary's clock, else the system clock. */
   clock?: Clock;
+  /**
+   * The test case's fault boundary (core/scope.ts): every socket handler, timer and detached
+   * promise of the PF is guarded by it, so a fault ends this case, not the run.
+   */
+  boundary?: FaultBoundary;
+  /** Watches the client under test: message rate, connections, broken SIP and MSRP streams. */
+  watch?: PeerWatch;
   /**
    * Call-IDs of earlier test cases (a client that stays up on fixed ports): a request in one of
    * them — a late retransmission, a refresh of an old subscription — is answered 481 and logged as

@@ -49,7 +49,7 @@ export class ReferenceClient implements ClientUnderTest, UpperTester {
     this.core.env = env;
     this.registration.state.callId = newCallId(env.registrar.address.replace(/[[\]]/g, ''));
     const ports = env.registrar.transport === 'udp' ? { udpPort: 0 } : { tcpPort: 0 };
-    this.core.stack = await SipStack.start({ actor: this.core.actor, address: env.registrar.address, ...ports, timers: env.timers, clock: this.core.clock, trace: this.core.trace });
+    this.core.stack = await SipStack.start({ actor: this.core.actor, address: env.registrar.address, ...ports, timers: env.timers, clock: this.core.clock, trace: this.core.trace, ...this.core.wiring });
     this.core.stack.on('request', (txn) => this.core.track(this.onRequest(txn)));
     this.core.groupFor(env.groupIdentity);
     this.core.online = true;

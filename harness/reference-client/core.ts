@@ -6,6 +6,8 @@
  * is the facade (ClientUnderTest and the upper tester).
  */
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.ts';
+import type { FaultBoundary } from '../core/scope.ts';
+import type { WireTap } from '../core/wire-tap.ts';
 import type { TraceSink, TransportKind } from '../core/trace.ts';
 import type { ClientEnvironment, ClientUnderTest, GroupView, OutboxEntry, ReceivedMessage, UtResult } from '../client/types.ts';
 import type { ConferenceInfo } from '../conference/conference-info.ts';
@@ -28,6 +30,10 @@ export interface ReferenceClientOptions {
   readonly description: string;
   readonly actor?: string;
   readonly clock?: Clock;
+  /** The test case's fault boundary (sockets, timers); default none: exceptions propagate. */
+  readonly boundary?: FaultBoundary;
+  /** A chaos client's tap on its TCP connections, SIP and MSRP (chaos.ts). */
+  readonly tap?: WireTap;
   /** Wait after registration before a re-join, so a PF INVITE arriving first wins (glare). Default max(20, 10·T1). */
   readonly rejoinGraceMs?: number;
   /** REGISTER Expires (s). Default 3600. */
@@ -113,6 +119,8 @@ export class ClientCore {
   readonly actor: string;
   readonly clock: Clock;
   readonly options: ReferenceClientOptions;
+  /** Boundary and tap for every transport the client opens. */
+  readonly wiring: { boundary?: FaultBoundary; tap?: WireTap };
 
   env: ClientEnvironment | null = null;
   stack: SipStack | null = null;
@@ -133,7 +141,11 @@ export class ClientCore {
     this.b = options.behaviour;
     this.trace = options.trace;
     this.actor = options.actor ?? 'client';
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? options.boundary?.clock ?? systemClock;
+    this.wiring = {
+      ...(options.boundary === undefined ? {} : { boundary: options.boundary }),
+      ...(options.tap === undefined ? {} : { tap: options.tap }),
+    };
   }
 
   groupFor(identity: string): Group {

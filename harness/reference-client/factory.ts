@@ -33,11 +33,12 @@ export function createReferenceClientFactory(options: ReferenceClientFactoryOpti
   const behaviour = behaviourWith(mutant?.behaviour ?? {});
   return {
     description,
-    create(): ClientUnderTest {
+    create(scope): ClientUnderTest {
       return new ReferenceClient({
         behaviour,
         trace: options.trace,
         description,
+        ...(scope === undefined ? {} : { boundary: scope.boundary }),
         ...(options.actor === undefined ? {} : { actor: options.actor }),
         ...(options.clock === undefined ? {} : { clock: options.clock }),
         ...(options.rejoinGraceMs === undefined ? {} : { rejoinGraceMs: options.rejoinGraceMs }),

@@ -135,6 +135,7 @@ export class GroupSessions {
       clock: this.core.clock,
       transactionTimeoutMs: this.core.waitMs(),
       policy: this.msrpPolicy(),
+      ...this.core.wiring,
     });
     // Every MSRP session, bound to a SIP session yet or not, is closed by stop().
     this.core.allMsrp.add(session);

@@ -57,7 +57,11 @@ export class Subscriber {
     this.cancelSubscriptionTimers(sub);
     sub.state = 'terminated';
     if (next === 'inactive') group.state = 'inactive';
-    else if (this.core.participating(group)) this.core.track(this.subscribe(group));
+    else if (this.core.participating(group) && group.resubscribes < MAX_RESUBSCRIBES) {
+      // Bounded like the 404 path: a mutant resubscribing on every terminated NOTIFY would otherwise storm the PF.
+      group.resubscribes += 1;
+      this.core.track(this.subscribe(group));
+    }
   }
 
   async subscribe(group: Group, anew = false): Promise<void> {

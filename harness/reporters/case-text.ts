@@ -1,6 +1,6 @@
 /** One test case as text: verdict lines first, then notes, then the trace. */
 import type { TestCaseResult, Verdict } from '../verdict/verdict.ts';
-import { formatTrace } from './trace-text.ts';
+import { elidedText, formatTrace } from './trace-text.ts';
 
 export function verdictLine(v: Verdict): string {
   const marker = v.marker ? ` [${v.marker}]` : '';
@@ -37,5 +37,6 @@ export function caseText(result: TestCaseResult, harnessActor = 'pf'): string {
   }
   lines.push('', `Trace (what the harness sent and received):`);
   lines.push(formatTrace(result.trace, { actor: harnessActor }));
+  if (result.traceElided) lines.push(elidedText(result.traceElided));
   return lines.join('\n');
 }

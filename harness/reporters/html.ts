@@ -11,6 +11,7 @@ import { headline } from './case-text.ts';
 import { REPORT_CSS, REPORT_SCRIPT } from './html-assets.ts';
 import { anchorId, escapeHtml, html, trusted, type Html } from './html-kit.ts';
 import { buildLadder, type Ladder, type LadderRow } from './ladder.ts';
+import { elidedText } from './trace-text.ts';
 import { repeatText, reportFailed, strictFailures, worstFirst, type CaseReport, type RequirementInfo, type RunReport } from './run-report.ts';
 
 export interface HtmlOptions {
@@ -224,7 +225,7 @@ function ladderView(c: CaseReport, max: number): Html {
     (l) => html`<div class="lane-head ${l.protocol}"><span class="end">PF${l.protocol === 'sip' ? ' / registrar' : ''}<small>${l.harness.join(' ')}</small></span><span class="proto">${LANE_NAME[l.protocol] ?? l.protocol}</span><span class="end client">client<small>${l.client.join(' ')}</small></span></div>`,
   )}<div>decides</div></div>
 ${ladder.rows.map((row) => ladderRow(c.result.id, row, ladder, max, opened.has(row.seq)))}
-</div>`;
+</div>${c.result.traceElided ? html`<p class="empty">${elidedText(c.result.traceElided)}</p>` : ''}`;
 }
 
 function verdictItem(caseId: string, v: Verdict): Html {

@@ -73,7 +73,9 @@ export function buildJunitXml(results: readonly TestCaseResult[], options: Junit
         skipReasons.push(result.outcome === 'inconclusive' ? `inconclusive: ${line}` : line);
       }
       const flagged = result.verdicts.filter((v) => v.outcome === 'warning' || v.outcome === 'informative' || v.outcome === 'inconclusive');
-      if (flagged.length > 0) tc.standardError(xmlSafe(flagged.map(verdictLine).join('\n')));
+      // A harness fault's stack goes to <system-err> too, where CI shows a case's error output.
+      const errText = [...flagged.map(verdictLine), ...(result.outcome === 'error' && result.error?.stack ? [result.error.stack] : [])];
+      if (errText.length > 0) tc.standardError(xmlSafe(errText.join('\n')));
       const head = [
         ...(extras?.attachments ?? []).map((path) => `[[ATTACHMENT|${path}]]`),
         ...(extras?.links ?? []),

@@ -91,6 +91,8 @@ export interface CaseRecord {
   repeat?: RepeatSummary;
   pcap?: string;
   trace: EventRecord[];
+  /** Messages left out of `trace` once it reached traceBytesPerCase. */
+  traceElided?: { messages: number; bytes: number };
 }
 
 export interface ResultsFile {
@@ -196,6 +198,7 @@ function caseRecord(c: CaseReport): CaseRecord {
     ...(c.repeat === undefined ? {} : { repeat: c.repeat }),
     ...(c.pcap === undefined ? {} : { pcap: c.pcap }),
     trace: r.trace.map(eventRecord),
+    ...(r.traceElided === undefined ? {} : { traceElided: { messages: r.traceElided.messages, bytes: r.traceElided.bytes } }),
   };
 }
 
@@ -261,6 +264,7 @@ function resultFromRecord(c: CaseRecord): TestCaseResult {
     notes: c.notes,
     ...(c.skipReason === undefined ? {} : { skipReason: c.skipReason }),
     ...(c.error === undefined ? {} : { error: c.error }),
+    ...(c.traceElided === undefined ? {} : { traceElided: c.traceElided }),
   };
 }
 

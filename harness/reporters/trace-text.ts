@@ -5,7 +5,7 @@
  */
 import { printable } from '../core/diagnostic.ts';
 import { formatDiagnostic } from '../core/diagnostic.ts';
-import type { TraceEvent } from '../core/trace.ts';
+import type { TraceElided, TraceEvent } from '../core/trace.ts';
 
 export interface TraceTextOptions {
   /** Only events of this actor (the harness side), default: all. */
@@ -49,6 +49,11 @@ export function formatTrace(events: readonly TraceEvent[], options: TraceTextOpt
   const origin = options.originMs ?? selected[0]!.monotonicMs;
   const max = options.maxBytesPerMessage ?? 4096;
   return selected.map((e) => formatTraceEvent(e, origin, max)).join('\n');
+}
+
+/** What a trace cut at traceBytesPerCase left out: `N more messages, M bytes, elided`. */
+export function elidedText(elided: TraceElided): string {
+  return `… ${elided.messages} more message${elided.messages === 1 ? '' : 's'}, ${elided.bytes} bytes, elided (the trace reached traceBytesPerCase)`;
 }
 
 /** XML 1.0 forbids most control characters even in CDATA: escape them visibly instead of dropping them. */

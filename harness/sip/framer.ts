@@ -22,7 +22,10 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Nothing is buffered beyond the limits: a header line longer than sipHeaderLineBytes, a header
  * section or a declared Content-Length that would make the message longer than sipMessageBytes
- * ends framing at once with a specific diagnostic (the stream cannot be resynchronised).
+ * ends framing at once with a specific diagnostic (the stream cannot be resynchronised). So does a
+ * first line that is no SIP start line (RFC 3261 §7.1, §7.2): bytes that are not SIP at all (a
+ * body longer than its Content-Length, binary junk, another protocol) are refused as soon as their
+ * first line is in, not when a header section that never comes would have ended.
  */
 export class SipStreamFramer {
   /** Unframed bytes are store[start, end); the store grows geometrically, so many small reads cost linear time. */
@@ -67,6 +70,10 @@ export class SipStreamFramer {
         out.push(this.toGarbage('SIP_HEADER_LINE_TOO_LONG', `a header line is longer than the limit of ${this.maxLine} octets`, 'RFC 3261 §7.3'));
         break;
       }
+      if (headerEnd === 'not-sip') {
+        out.push(this.toGarbage('SIP_STREAM_GARBAGE', 'the first line is neither a Request-Line nor a Status-Line: the stream cannot be framed', 'RFC 3261 §7.1, §7.2'));
+        break;
+      }
       if (headerEnd === -1) {
         if (this.buffer.length > this.maxMessage) {
           out.push(this.toGarbage('SIP_MESSAGE_TOO_LARGE', `no end of header section within the limit of ${this.maxMessage} octets`, 'RFC 3261 §21.5.14'));
@@ -108,6 +115,16 @@ export class SipStreamFramer {
   /** Bytes received but not yet returned as a message (a partial message at close). */
   pending(): Buffer {
     return this.buffer;
+  }
+
+  /** True once framing has ended for good (garbage or a limit): every later byte is dropped. */
+  get unframeable(): boolean {
+    return this.garbage;
+  }
+
+  /** The declared length of the message whose header section is in and whose body is awaited. */
+  get awaitedLength(): number | undefined {
+    return this.waiting?.total;
   }
 
   private get buffer(): Buffer {
@@ -162,14 +179,16 @@ export class SipStreamFramer {
 
   /**
    * Index just after the empty line ending the header section (CRLF CRLF, or bare LFs leniently),
-   * -1 when it has not arrived yet, or 'line-too-long'. Each byte is looked at once across reads.
+   * -1 when it has not arrived yet, 'line-too-long', or 'not-sip' (the first line is no start line).
+   * Each byte is looked at once across reads.
    */
-  private findHeaderEnd(): number | 'line-too-long' {
+  private findHeaderEnd(): number | 'line-too-long' | 'not-sip' {
     const b = this.buffer;
     let lf = b.indexOf(LF, this.scanFrom);
     while (lf !== -1) {
       const start = this.lineStart;
       if (lf - start > this.maxLine) return 'line-too-long';
+      if (start === 0 && !isStartLine(b, lf)) return 'not-sip';
       if (lf === start || (lf === start + 1 && b[start] === CR)) return lf + 1;
       this.lineStart = lf + 1;
       lf = b.indexOf(LF, lf + 1);
@@ -188,6 +207,31 @@ export class SipStreamFramer {
     this.end = 0;
     return { raw, diagnostics: [d] };
   }
+}
+
+/** `SIP/` at `at`, any case. */
+function sipVersionAt(b: Buffer, at: number, end: number): boolean {
+  return at + 4 <= end && (b[at]! | 0x20) === 0x73 && (b[at + 1]! | 0x20) === 0x69 && (b[at + 2]! | 0x20) === 0x70 && b[at + 3] === 0x2f;
+}
+
+/**
+ * Whether the line ending at `lf` looks like a SIP start line: a Status-Line starts with SIP/,
+ * a Request-Line is a token, a space and, after the Request-URI, a space and SIP/. Lenient on
+ * everything the parser reports in detail (case, extra spaces); only bytes that cannot be SIP fail.
+ */
+function isStartLine(b: Buffer, lf: number): boolean {
+  const end = lf > 0 && b[lf - 1] === CR ? lf - 1 : lf;
+  if (sipVersionAt(b, 0, end)) return true;
+  let i = 0;
+  while (i < end && isTokenChar(b[i]!)) i++;
+  if (i === 0 || i >= end || b[i] !== 0x20) return false;
+  for (let j = end - 4; j > i; j--) if (b[j - 1] === 0x20 && sipVersionAt(b, j, end)) return true;
+  return false;
+}
+
+/** RFC 3261 §25.1 token characters. */
+function isTokenChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x21 || c === 0x25 || c === 0x2a || c === 0x5f || c === 0x2b || c === 0x60 || c === 0x27 || c === 0x7e;
 }
 
 /** First Content-Length (or `l`) in the header section; folding of this header is not supported. */

@@ -11,6 +11,8 @@ import { systemClock } from '../core/clock.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { harnessError, hasErrors } from '../core/diagnostic.ts';
 import { newBranch } from '../core/ids.ts';
+import type { FaultBoundary, PeerWatch } from '../core/scope.ts';
+import type { WireTap } from '../core/wire-tap.ts';
 import type { TraceSink, TransportKind } from '../core/trace.ts';
 import { buildResponse } from './build.ts';
 import type { Dialog, InDialogRequestOptions } from './dialog.ts';
@@ -56,6 +58,10 @@ export interface SipStackOptions {
   tryingAfterMs?: number;
   /** Message size and header-line limits for what the transport receives. */
   limits?: SipLimits;
+  /** The test case's fault boundary, watch of the client, or chaos tap: passed to the transport. */
+  boundary?: FaultBoundary;
+  watch?: PeerWatch;
+  tap?: WireTap;
 }
 
 export interface AckInfo {
@@ -158,7 +164,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     this.actor = actor;
     this.transport = transport;
     this.timers = resolveTimers(options.timers);
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? options.boundary?.clock ?? systemClock;
     this.autoTrying = options.autoTrying ?? true;
     this.tryingAfterMs = options.tryingAfterMs ?? AUTO_TRYING_AFTER_MS;
     this.uac = new UacCore({
@@ -178,6 +184,9 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     if (options.tcpPort !== undefined) bindOptions.tcpPort = options.tcpPort;
     if (options.trace !== undefined) bindOptions.trace = options.trace;
     if (options.limits !== undefined) bindOptions.limits = options.limits;
+    if (options.boundary !== undefined) bindOptions.boundary = options.boundary;
+    if (options.watch !== undefined) bindOptions.watch = options.watch;
+    if (options.tap !== undefined) bindOptions.tap = options.tap;
     const transport = await SipTransport.bind(bindOptions);
     return new SipStack(options.actor, transport, options);
   }

@@ -8,11 +8,14 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { createServer, connect, isIPv6 } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { harnessError, HarnessFailure, printable } from '../core/diagnostic.ts';
+import { diagnostic, harnessError, HarnessFailure, printable } from '../core/diagnostic.ts';
 import type { Diagnostic, HarnessError } from '../core/diagnostic.ts';
+import type { TimerHandle } from '../core/clock.ts';
 import type { Limits } from '../core/limits.ts';
+import { NO_BOUNDARY, type FaultBoundary, type PeerWatch, type WireFaultKind } from '../core/scope.ts';
 import { discardTrace, isDiscarding, stamp } from '../core/trace.ts';
 import type { ConnectionState, ConnectionTraceEvent, Endpoint, MessageTraceEvent, TraceFields, TraceSink, TransportKind } from '../core/trace.ts';
+import { wireLink, type WireLink, type WireTap } from '../core/wire-tap.ts';
 import { SipStreamFramer } from './framer.ts';
 import { startLine } from './message.ts';
 import { parseSipMessage } from './parser.ts';
@@ -50,6 +53,12 @@ export interface SipTransportOptions {
   connectTimeoutMs?: number;
   /** sipMessageBytes and sipHeaderLineBytes for framing and parsing what arrives (default DEFAULT_LIMITS). */
   limits?: SipLimits;
+  /** The test case's fault boundary: socket handlers guarded, the transport closed with the case. */
+  boundary?: FaultBoundary;
+  /** Set on the side that faces the client under test: its message rate, connections and broken streams. */
+  watch?: PeerWatch;
+  /** A chaos client's tap on its TCP connections (core/wire-tap.ts). */
+  tap?: WireTap;
 }
 
 export type SipLimits = Partial<Pick<Limits, 'sipMessageBytes' | 'sipHeaderLineBytes'>>;
@@ -68,6 +77,9 @@ interface TcpConnection {
   open: boolean;
   closingLocally: boolean;
   error?: Error;
+  /** Armed while a message is unfinished (watched side): framingTimeoutMs from its first octet. */
+  framingTimer?: TimerHandle;
+  link?: WireLink;
 }
 
 let nextConnection = 1;
@@ -89,6 +101,13 @@ function summarize(parsed: ParsedSip): string {
   const first = parsed.raw.subarray(0, end === -1 ? Math.min(parsed.raw.length, 80) : Math.min(end, 80));
   return `<unparsable ${parsed.raw.length} bytes: ${printable(first)}>`;
 }
+
+/** Framing diagnostics after which the stream cannot be read any further: the client broke it for good. */
+const FRAMING_FAULTS: Readonly<Record<string, WireFaultKind>> = {
+  SIP_STREAM_GARBAGE: 'sip-framing',
+  SIP_MESSAGE_TOO_LARGE: 'sip-size',
+  SIP_HEADER_LINE_TOO_LONG: 'sip-size',
+};
 
 function errorCode(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : 'ERROR';
@@ -150,6 +169,10 @@ export class SipTransport {
   private readonly trace: TraceSink;
   private readonly connectTimeoutMs: number;
   private readonly limits: SipLimits;
+  private readonly boundary: FaultBoundary;
+  private readonly watch: PeerWatch | undefined;
+  private readonly tap: WireTap | undefined;
+  private disown: () => void = () => {};
   private closed = false;
   // Composed, not inherited: a static `bind` on an EventEmitter subclass would shadow Function.bind.
   private readonly events = new EventEmitter();
@@ -159,11 +182,15 @@ export class SipTransport {
     this.trace = options.trace ?? discardTrace;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.limits = options.limits ?? {};
+    this.boundary = options.boundary ?? NO_BOUNDARY;
+    this.watch = options.watch;
+    this.tap = options.tap;
   }
 
   /** Binds the requested sockets; rejects (HarnessFailure) only when a bind fails. */
   static async bind(options: SipTransportOptions): Promise<SipTransport> {
     const transport = new SipTransport(options);
+    transport.disown = transport.boundary.own(transport);
     const both = options.udpPort === undefined && options.tcpPort === undefined;
     const address = bareAddress(options.address);
     try {
@@ -188,10 +215,13 @@ export class SipTransport {
         const local = { address: bound.address, port: bound.port };
         this.udpSocket = socket;
         this.udp = local;
-        socket.on('message', (bytes, rinfo) => {
-          this.receive(bytes, [], 'udp', local, { address: rinfo.address, port: rinfo.port });
-        });
-        socket.on('error', (error) => this.connectionEvent('udp', 'error', errorCode(error), local, local));
+        socket.on(
+          'message',
+          this.boundary.guard('sip/udp message', (bytes: Buffer, rinfo: { address: string; port: number }) => {
+            this.receive(bytes, [], 'udp', local, { address: rinfo.address, port: rinfo.port });
+          }),
+        );
+        socket.on('error', this.boundary.guard('sip/udp error', (error: Error) => this.connectionEvent('udp', 'error', errorCode(error), local, local)));
         resolve();
       });
     });
@@ -199,7 +229,7 @@ export class SipTransport {
 
   private bindTcp(address: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const server = createServer((socket) => this.adopt(socket, 'accepted'));
+      const server = createServer(this.boundary.guard('sip/tcp accept', (socket: Socket) => this.accept(socket)));
       const onError = (error: Error): void => reject(error);
       server.once('error', onError);
       server.listen(port, address, () => {
@@ -280,14 +310,20 @@ export class SipTransport {
     const connection = await this.connectionFor(target);
     if ('code' in connection) return { ok: false, error: { ...connection, bytes } };
     return new Promise((resolve) => {
-      connection.socket.write(bytes, (error) => {
+      const done = (error?: Error | null): void => {
         if (error) {
           resolve({ ok: false, error: harnessError('SIP_SEND_FAILED', `TCP write on ${connection.id} failed: ${errorCode(error)}`, bytes, error) });
           return;
         }
         this.messageEvent('out', bytes, [], 'tcp', connection.local, connection.remote, connection.id);
         resolve({ ok: true, transport: 'tcp', local: connection.local, remote: connection.remote, connectionId: connection.id });
-      });
+      };
+      // A chaos tap may write something else, later, or nothing: to the sender the message went out.
+      if (connection.link && this.tap?.outbound?.(bytes, connection.link)) {
+        done();
+        return;
+      }
+      connection.socket.write(bytes, done);
     });
   }
 
@@ -328,6 +364,21 @@ export class SipTransport {
     });
   }
 
+  /** An inbound connection: refused (and traced) once the client has opened more than connectionsPerCase. */
+  private accept(socket: Socket): void {
+    const id = `tcp-${nextConnection}`;
+    if (this.watch && !this.watch.admitConnection('sip', id)) {
+      nextConnection++;
+      const local = { address: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+      const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+      socket.on('error', () => {});
+      socket.destroy();
+      this.connectionEvent('tcp', 'error', 'refused: the client opened more connections than connectionsPerCase', local, remote, id);
+      return;
+    }
+    this.adopt(socket, 'accepted');
+  }
+
   /** Registers a connected socket: framing, trace and clean-up. */
   private adopt(socket: Socket, state: 'connected' | 'accepted'): TcpConnection {
     const connection: TcpConnection = {
@@ -346,20 +397,68 @@ export class SipTransport {
       connection.closingLocally = true;
       socket.destroy();
     }
-    socket.on('data', (chunk) => {
-      for (const frame of connection.framer.push(chunk)) {
-        this.receive(frame.raw, frame.diagnostics, 'tcp', connection.local, connection.remote, connection.id);
-      }
-    });
+    if (this.tap) {
+      connection.link = wireLink('sip', connection.id, socket);
+      this.tap.opened?.(connection.link);
+    }
+    socket.on(
+      'data',
+      this.boundary.guard('sip/tcp data', (chunk: Buffer) => {
+        if (connection.link) this.tap?.inbound?.(chunk, connection.link);
+        const frames = connection.framer.push(chunk);
+        for (const frame of frames) {
+          this.receive(frame.raw, frame.diagnostics, 'tcp', connection.local, connection.remote, connection.id);
+        }
+        if (this.watch) this.watchFraming(connection, frames.length > 0);
+      }),
+    );
     socket.on('error', (error) => {
       connection.error = error;
     });
-    socket.on('close', () => this.forget(connection));
+    socket.on('close', this.boundary.guard('sip/tcp close', () => this.forget(connection)));
     return connection;
+  }
+
+  /**
+   * On the watched side: a stream the framer gave up on is a wire fault at once; an unfinished
+   * message arms framingTimeoutMs from its first octet (restarted when a message completed).
+   */
+  private watchFraming(connection: TcpConnection, completed: boolean): void {
+    const watch = this.watch!;
+    const framer = connection.framer;
+    if (framer.unframeable) {
+      connection.framingTimer?.cancel();
+      connection.framingTimer = undefined;
+      return;
+    }
+    const pending = framer.pending().length;
+    if (pending === 0 || completed) {
+      connection.framingTimer?.cancel();
+      connection.framingTimer = undefined;
+    }
+    if (pending === 0 || connection.framingTimer !== undefined) return;
+    const timeout = watch.framingTimeoutMs;
+    connection.framingTimer = this.boundary.clock.setTimer(timeout, () => {
+      connection.framingTimer = undefined;
+      const left = framer.pending();
+      if (!connection.open || left.length === 0 || framer.unframeable) return;
+      const declared = framer.awaitedLength;
+      const why =
+        declared === undefined
+          ? `${left.length} octets of a message whose header section has not ended ${timeout} ms after its first octet`
+          : `the body is shorter than its Content-Length: ${left.length} of ${declared} octets ${timeout} ms after the message's first octet`;
+      watch.wireFault({
+        kind: 'sip-incomplete',
+        protocol: 'sip',
+        connectionId: connection.id,
+        diagnostic: diagnostic('SIP_INCOMPLETE_MESSAGE', `${why} (framingTimeoutMs)`, 'RFC 3261 §18.3', { bytes: left }),
+      });
+    });
   }
 
   private forget(connection: TcpConnection): void {
     connection.open = false;
+    connection.framingTimer?.cancel();
     this.connections.delete(connection.id);
     const key = remoteKey(connection.remote.address, connection.remote.port);
     if (this.byRemote.get(key) === connection.id) this.byRemote.delete(key);
@@ -372,11 +471,17 @@ export class SipTransport {
   }
 
   private receive(raw: Buffer, framing: Diagnostic[], transport: TransportKind, local: Endpoint, remote: Endpoint, connectionId?: string): void {
+    // A client over messagesPerSecond: the rest of what it sends is dropped, unparsed and unanswered.
+    if (this.watch && !this.watch.admitMessage('sip', connectionId)) return;
     const result = parseSipMessage(raw, { stream: transport === 'tcp', limits: this.limits });
     const parsed: ParsedSip = framing.length === 0 ? result : { ...result, diagnostics: [...framing, ...result.diagnostics] };
     this.messageEvent('in', raw, parsed.diagnostics, transport, local, remote, connectionId, parsed);
     if (parsed.message === null) {
       this.connectionEvent(transport, 'garbage', `${raw.length} bytes that are not a SIP message`, local, remote, connectionId, raw);
+    }
+    const fatal = transport === 'tcp' ? framing.find((d) => FRAMING_FAULTS[d.code] !== undefined) : undefined;
+    if (fatal !== undefined && this.watch) {
+      this.watch.wireFault({ kind: FRAMING_FAULTS[fatal.code]!, protocol: 'sip', ...(connectionId === undefined ? {} : { connectionId }), diagnostic: fatal });
     }
     const inbound: InboundMessage = { parsed, transport, local, remote };
     if (connectionId !== undefined) inbound.connectionId = connectionId;
@@ -444,6 +549,7 @@ export class SipTransport {
   /** Closes every socket and connection; resolves when all are closed. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
+    this.disown();
     const waits: Promise<void>[] = [];
     for (const connection of [...this.connections.values()]) {
       connection.closingLocally = true;

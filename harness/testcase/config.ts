@@ -116,6 +116,12 @@ export const SCALED_WINDOWS: Windows = {
   utMs: 1_000,
 };
 
+/**
+ * The framing timeout of built-in runs: like their SIP timers (T1 50 ms), scaled to a client that
+ * answers within milliseconds, so an unfinished message fails at 1 s, before Timer B (3.2 s).
+ */
+export const SCALED_FRAMING_TIMEOUT_MS = 1_000;
+
 export const DEFAULT_IDENTITIES: Identities = {
   clientAor: 'sip:+15551230002@ims.example.net',
   originalSender: 'sip:+15551230001@ims.example.net',
@@ -134,7 +140,7 @@ export function builtinConfig(transport: TransportKind = 'tcp'): RunConfig {
     windows: { ...SCALED_WINDOWS },
     identities: { ...DEFAULT_IDENTITIES },
     ambiguity: { noDirection: 'observe', participantsOn404: 'notify-then-terminate' },
-    limits: { ...DEFAULT_LIMITS },
+    limits: { ...DEFAULT_LIMITS, framingTimeoutMs: SCALED_FRAMING_TIMEOUT_MS },
   };
 }
 

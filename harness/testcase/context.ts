@@ -12,13 +12,24 @@ import type { TraceEvent, TraceRecorder } from '../core/trace.ts';
 import { headerValue, startLine, type SipMessage } from '../sip/message.ts';
 import type { ParticipatingFunctionApi, PfEvent } from '../pf/types.ts';
 import { requirement, type RequirementId } from '../verdict/requirements.ts';
-import { heldOutcomeOf, ruleRow, violationOutcomeOf, type RuleId, type RuleRow } from '../verdict/rules.ts';
+import { heldOutcomeOf, isWireRule, ruleRow, violationOutcomeOf, type RuleId, type RuleRow } from '../verdict/rules.ts';
 import type { Outcome, Verdict } from '../verdict/verdict.ts';
 import { formatWindow, REAL_WINDOWS, type RunConfig, type WindowName, type Windows } from './config.ts';
 
 /** Anything that points at messages: trace events, PF events, parsed messages (matched by identity). */
 export type EvidenceItem = TraceEvent | PfEvent | object | null | undefined;
 export type Evidence = EvidenceItem | readonly EvidenceItem[];
+
+/**
+ * Thrown into a case that is still running after the runner ended it (a fault of its boundary, the
+ * hard limit, an interrupt): whatever it records from then on belongs to no result.
+ */
+export class CaseEnded extends Error {
+  constructor() {
+    super('the test case already ended');
+    this.name = 'CaseEnded';
+  }
+}
 
 /** Thrown by `t.skip()` to end a case as skipped; the runner catches it. */
 export class SkipSignal extends Error {
@@ -109,6 +120,7 @@ export class CaseContext implements TestContext {
   readonly verdicts: Verdict[] = [];
   readonly notes: string[] = [];
   private readonly rules: ReadonlySet<RuleId>;
+  private sealed = false;
 
   constructor(
     readonly pf: ParticipatingFunctionApi,
@@ -155,6 +167,7 @@ export class CaseContext implements TestContext {
   }
 
   record(findings: Finding<RuleId> | readonly Finding<RuleId>[], evidence?: Evidence, options: ObserveOptions = {}): void {
+    if (this.sealed) throw new CaseEnded();
     const list: readonly Finding<RuleId>[] = Array.isArray(findings) ? findings : [findings as Finding<RuleId>];
     for (const f of list) this.verdicts.push(this.verdictOf(f, f.evidence ?? evidence, options));
   }
@@ -165,7 +178,8 @@ export class CaseContext implements TestContext {
   }
 
   private verdictOf(f: Finding<RuleId>, evidence: Evidence, options: ObserveOptions): Verdict {
-    if (!this.rules.has(f.rule)) throw new Error(`finding for rule ${f.rule}, which this test case does not declare`);
+    // Wire rules are the runner's, in every case (the fault boundary); a case declares the others.
+    if (!this.rules.has(f.rule) && !isWireRule(f.rule)) throw new Error(`finding for rule ${f.rule}, which this test case does not declare`);
     const row: RuleRow = ruleRow(f.rule);
     let outcome: Outcome = f.ok ? heldOutcomeOf(f.rule) : violationOutcomeOf(f.rule);
     let reason = f.detail;
@@ -213,7 +227,16 @@ export class CaseContext implements TestContext {
   }
 
   note(text: string): void {
+    if (this.sealed) throw new CaseEnded();
     this.notes.push(text);
+  }
+
+  /**
+   * The runner ended the case: a case function still running (the runner stopped waiting for it)
+   * gets CaseEnded at its next record or note, so nothing lands in a result already reported.
+   */
+  seal(): void {
+    this.sealed = true;
   }
 
   skip(reason: string): never {

@@ -44,6 +44,14 @@ export const REQUIREMENTS = [
   { id: 'msrp-response', level: 'SHALL', title: 'MSRP 200 with the SEND transaction id and swapped paths; none when Failure-Report: no', source: 'RFC 4975 §7.2, §7.3', upperTester: 'no' },
   { id: 'msrp-setup', level: 'SHALL', title: 'MSRP connection direction per a=setup (absent in offer: answerer passive)', source: 'RFC 4145 §4.1, RFC 6135', upperTester: 'no' },
   { id: 'msrp-report', level: 'SHOULD', title: 'REPORT when Success-Report: yes; no response to a REPORT', source: 'RFC 4975 §7.1.2, §7.2', upperTester: 'no' },
+  // Not a row of REQUIREMENTS.md: what every case needs before it can judge anything (README "Hostile clients").
+  {
+    id: 'wire',
+    level: 'SHALL',
+    title: 'what the client sends on SIP and MSRP can be framed, arrives whole and stays within the harness limits (judged in every case)',
+    source: 'RFC 3261 §7, §18.3; RFC 4975 §7.1, §9; the harness limits (README "Limits")',
+    upperTester: 'no',
+  },
 ] as const satisfies readonly Requirement[];
 
 /** Every requirement ID of the catalogue: a typo in a rule or a test case is a type error. */

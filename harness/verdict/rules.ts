@@ -9,6 +9,7 @@
  * Every rule that can be violated is tripped by at least one mutant of the reference client
  * (fixtures/mutation-matrix.json, asserted by npm test); `cpm-harness rules` lists them.
  */
+import type { WireFaultKind } from '../core/scope.ts';
 import type { ImdnRule } from '../imdn/checker.ts';
 import type { AnswerRule } from '../sdp/answer-check.ts';
 import { requirement, violationOutcome, type Level, type RequirementId } from './requirements.ts';
@@ -23,6 +24,12 @@ export interface RuleRow {
   readonly advisory?: string;
   /** Records what the client did; it has no violation (e.g. an ambiguity, a MAY), so no mutant trips it. */
   readonly observation?: true;
+  /**
+   * Judged in every case by the runner from the case's fault boundary (core/scope.ts), never
+   * declared by a case: the client broke its stream or a runtime limit. Tripped by the chaos
+   * clients (reference-client/chaos.ts), not by the mutants.
+   */
+  readonly wire?: true;
 }
 
 export const RULES = {
@@ -162,6 +169,32 @@ export const RULES = {
   'msrp.setup.connection': { requirement: 'msrp-setup', text: 'the TCP connection is opened by the active side and accepted by the passive one (RFC 4145, RFC 6135)' },
   'msrp.success-report': { requirement: 'msrp-report', text: 'a REPORT with Status 000 200 when the SEND asked Success-Report: yes (RFC 4975 §7.1.2)' },
   'msrp.report-unanswered': { requirement: 'msrp-report', text: 'no transaction response to a REPORT (RFC 4975 §7.1.2)' },
+
+  // wire: judged in every case, the moment the client breaks its stream or a runtime limit
+  'wire.sip.framing': {
+    requirement: 'wire',
+    text: 'the SIP stream over TCP can be framed: every message starts with a Request-Line or Status-Line and carries a numeric Content-Length (RFC 3261 §7, §18.3)',
+    wire: true,
+  },
+  'wire.sip.size': {
+    requirement: 'wire',
+    text: 'a SIP message within sipMessageBytes, each header line within sipHeaderLineBytes (RFC 3261 §21.4.13, §21.5.14: a server may refuse larger ones)',
+    wire: true,
+  },
+  'wire.sip.complete': { requirement: 'wire', text: 'a SIP message over TCP arrives whole, its declared Content-Length included, within framingTimeoutMs of its first octet (RFC 3261 §18.3)', wire: true },
+  'wire.msrp.framing': { requirement: 'wire', text: 'every octet on the MSRP connection belongs to a frame (RFC 4975 §7.1, §9)', wire: true },
+  'wire.msrp.size': {
+    requirement: 'wire',
+    text: 'an MSRP chunk within msrpChunkBytes, a message (its declared Byte-Range total) within msrpMessageBytes and the receiver\'s a=max-size (RFC 4975 §7.3.1, §8.6: answered 413)',
+    wire: true,
+  },
+  'wire.msrp.complete': {
+    requirement: 'wire',
+    text: 'an MSRP frame arrives whole, end-line included, within framingTimeoutMs; the client never closes or resets the connection inside a frame (RFC 4975 §7.1)',
+    wire: true,
+  },
+  'wire.message-rate': { requirement: 'wire', text: 'at most messagesPerSecond messages (SIP and MSRP) from the client within any one second (harness limit)', wire: true },
+  'wire.connections': { requirement: 'wire', text: 'at most connectionsPerCase TCP connections opened by the client per case (harness limit)', wire: true },
 } as const satisfies Record<string, RuleRow>;
 
 export type RuleId = keyof typeof RULES;
@@ -200,7 +233,28 @@ export function heldOutcomeOf(id: RuleId): 'pass' | 'informative' {
   return violationOutcome(ruleLevel(id)) === 'informative' ? 'informative' : 'pass';
 }
 
-/** Rules a mutant can trip (everything but observations). */
+/** Rules a mutant can trip (everything but observations and the wire rules, which chaos clients trip). */
 export function violableRules(): RuleId[] {
-  return RULE_IDS.filter((id) => !(RULES[id] as RuleRow).observation);
+  return RULE_IDS.filter((id) => !(RULES[id] as RuleRow).observation && !(RULES[id] as RuleRow).wire);
 }
+
+export function isWireRule(id: RuleId): boolean {
+  return (RULES[id] as RuleRow).wire === true;
+}
+
+/** The wire rules, judged by the runner in every case. */
+export function wireRules(): RuleId[] {
+  return RULE_IDS.filter(isWireRule);
+}
+
+/** The rule a wire fault of the case's boundary breaks. */
+export const WIRE_RULES: Readonly<Record<WireFaultKind, RuleId>> = {
+  'sip-framing': 'wire.sip.framing',
+  'sip-size': 'wire.sip.size',
+  'sip-incomplete': 'wire.sip.complete',
+  'msrp-framing': 'wire.msrp.framing',
+  'msrp-size': 'wire.msrp.size',
+  'msrp-incomplete': 'wire.msrp.complete',
+  'message-rate': 'wire.message-rate',
+  'connections': 'wire.connections',
+};

@@ -3,7 +3,7 @@
  * backed by the trace events that decided it; the case outcome is the worst of them. As in ETSI
  * suites a verdict only ever moves towards worse.
  */
-import type { TraceEvent } from '../core/trace.ts';
+import type { TraceElided, TraceEvent } from '../core/trace.ts';
 import type { Level, RequirementId } from './requirements.ts';
 import type { RuleId } from './rules.ts';
 
@@ -40,8 +40,10 @@ export interface TestCaseResult {
   readonly verdicts: readonly Verdict[];
   readonly startedAt: string;
   readonly durationMs: number;
-  /** Every trace event of this case, in order. */
+  /** Every trace event of this case, in order (up to traceBytesPerCase: see traceElided). */
   readonly trace: readonly TraceEvent[];
+  /** Messages left out of `trace` once it reached traceBytesPerCase. */
+  readonly traceElided?: TraceElided;
   readonly notes: readonly string[];
   readonly skipReason?: string;
   /** Harness fault (exception in the harness, not a client failure). */

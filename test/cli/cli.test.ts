@@ -116,7 +116,7 @@ describe('cli: configuration file', () => {
     writeFileSync(path, 'listen: somewhere\nclient: alice\nwindows:\n  imdnMs: -5\npics:\n  mrsp: false\n');
     const message = errorOf(resolveRun({ config: path }));
     expect(message).to.include('listen: must be <address>:<port>');
-    expect(message).to.include('client: must be builtin, builtin:<mutant>, register');
+    expect(message).to.include('client: must be builtin, builtin:<mutant>, chaos:<name>, register');
     expect(message).to.include('windows.imdnMs');
     expect(message).to.include('remove it or check the spelling');
   });

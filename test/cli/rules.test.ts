@@ -21,10 +21,11 @@ describe('cpm-harness rules', () => {
     expect(rows.find((r) => r.id === 'notify.answered')).to.include({ level: 'descriptive', violation: 'informative' });
   });
 
-  it('every rule is judged by some case; every violable rule is tripped by a mutant of the matrix fixture', () => {
+  it('every rule is judged by some case; every violable rule is tripped by a mutant of the matrix fixture, every wire rule by a chaos client', () => {
     for (const r of rows) {
       expect(r.cases, r.id).to.not.be.empty;
-      if (!r.observation) expect(r.mutants, r.id).to.not.be.empty;
+      if (r.wire) expect(r.chaos, r.id).to.not.be.empty;
+      else if (!r.observation) expect(r.mutants, r.id).to.not.be.empty;
     }
   });
 

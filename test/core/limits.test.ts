@@ -3,11 +3,11 @@ import { applyConfigFile, parseConfigText } from '../../harness/cli/config-file.
 import { EXAMPLE_CONFIG } from '../../harness/cli/init-command.ts';
 import { diagnostic, diagnosticTextLimit, formatDiagnostic, setDiagnosticTextLimit } from '../../harness/core/diagnostic.ts';
 import { DEFAULT_LIMITS } from '../../harness/core/limits.ts';
-import { builtinConfig, externalConfig } from '../../harness/testcase/config.ts';
+import { builtinConfig, externalConfig, SCALED_FRAMING_TIMEOUT_MS } from '../../harness/testcase/config.ts';
 
 describe('limits', () => {
-  it('every run configuration carries the default limits', () => {
-    expect(builtinConfig().limits).to.deep.equal(DEFAULT_LIMITS);
+  it('every run configuration carries the default limits (built-in runs scale the framing timeout, as they scale T1)', () => {
+    expect(builtinConfig().limits).to.deep.equal({ ...DEFAULT_LIMITS, framingTimeoutMs: SCALED_FRAMING_TIMEOUT_MS });
     expect(externalConfig().limits).to.deep.equal(DEFAULT_LIMITS);
   });
 
@@ -16,7 +16,7 @@ describe('limits', () => {
     expect(loaded.ok).to.equal(true);
     if (!loaded.ok) return;
     const config = applyConfigFile(builtinConfig(), loaded.value);
-    expect(config.limits).to.deep.equal({ ...DEFAULT_LIMITS, msrpMessageBytes: 1000, xmlDepth: 8 });
+    expect(config.limits).to.deep.equal({ ...builtinConfig().limits, msrpMessageBytes: 1000, xmlDepth: 8 });
   });
 
   it('refuses an unknown or non-positive limit, naming the field', () => {

@@ -1,0 +1,52 @@
+/**
+ * A tap on a TCP connection of the SIP transport or an MSRP session: it sees every message before
+ * it is written and every read as it arrives, and may write something else instead — later, in
+ * pieces, or not at all — or reset the connection. The chaos clients (socket-level hostile
+ * behaviours of the built-in client) are taps; nothing else uses one, and without a tap the
+ * transports behave exactly as before.
+ */
+import type { Socket } from 'node:net';
+import type { Protocol } from './trace.ts';
+
+export interface WireLink {
+  readonly protocol: Exclude<Protocol, 'ut'>;
+  /** The connection id the transport traces. */
+  readonly id: string;
+  /** Writes these bytes to the socket now, untraced; false once the socket is gone. */
+  write(bytes: Buffer): boolean;
+  /** Sends a TCP RST and drops the connection. */
+  reset(): void;
+  /** True once the socket can no longer be written. */
+  readonly destroyed: boolean;
+  /** The socket itself, for behaviours that change how it closes. */
+  readonly socket: Socket;
+}
+
+export interface WireTap {
+  /** A connection was opened or accepted. */
+  opened?(link: WireLink): void;
+  /** One message about to be written: return true when the tap took it over (the transport writes nothing). */
+  outbound?(bytes: Buffer, link: WireLink): boolean;
+  /** One read, before framing. */
+  inbound?(bytes: Buffer, link: WireLink): void;
+}
+
+/** The link of a socket, for a transport that has a tap. */
+export function wireLink(protocol: WireLink['protocol'], id: string, socket: Socket): WireLink {
+  return {
+    protocol,
+    id,
+    socket,
+    write: (bytes) => {
+      if (socket.destroyed || !socket.writable) return false;
+      socket.write(bytes);
+      return true;
+    },
+    reset: () => {
+      if (!socket.destroyed) socket.resetAndDestroy();
+    },
+    get destroyed() {
+      return socket.destroyed || !socket.writable;
+    },
+  };
+}
