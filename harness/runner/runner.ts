@@ -129,6 +129,13 @@ function faultEvidence(recorder: TraceRecorder, fault: WireFault): TraceEvent[] 
   return [];
 }
 
+/** Faults after the first are listed in the notes, up to this many. */
+const LATER_FAULTS_SHOWN = 5;
+
+function faultText(end: ScopeEnd): string {
+  return end.kind === 'harness-fault' ? `harness fault in ${end.fault.where}: ${end.fault.message}` : formatDiagnostic(end.fault.diagnostic);
+}
+
 function harnessFaultError(fault: HarnessFault): { message: string; stack?: string } {
   const message = `harness fault in ${fault.where}: ${fault.message}`;
   return fault.stack === undefined ? { message } : { message, stack: fault.stack };
@@ -160,6 +167,11 @@ async function runScoped(definition: TestCaseDefinition, options: RunOptions, sc
 
   /** The case as its scope's first fault ended it: an error for a harness fault, a wire FAIL for a client fault. */
   const endedByFault = (end: ScopeEnd): TestCaseResult => {
+    const result = endedBy(end);
+    const later = scope.faults.slice(1, 1 + LATER_FAULTS_SHOWN).map((f) => `later fault, after the one that ended the case: ${faultText(f)}`);
+    return later.length === 0 ? result : { ...result, notes: [...result.notes, ...later] };
+  };
+  const endedBy = (end: ScopeEnd): TestCaseResult => {
     if (end.kind === 'harness-fault') return finish(definition, startedAt, t0, context ? partOf(context, recorder) : empty, 'error', { error: harnessFaultError(end.fault) });
     if (context === undefined) {
       const verdict = wireVerdict(end.fault, faultEvidence(recorder, end.fault));
