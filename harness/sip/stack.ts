@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { systemClock } from '../core/clock.ts';
+import { ExpiryQueues } from '../core/expiry.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { harnessError, hasErrors } from '../core/diagnostic.ts';
 import { newBranch } from '../core/ids.ts';
@@ -26,6 +27,7 @@ import { AUTO_TRYING_AFTER_MS, resolveTimers, transactionTimeout } from './timer
 import type { SipTimers } from './timers.ts';
 import {
   clientKey,
+  Remnant,
   InviteClientTransaction,
   InviteServerTransaction,
   NonInviteClientTransaction,
@@ -79,8 +81,11 @@ export interface SipStackEvents {
   'ack-timeout': [txn: ServerTransaction, response: SipResponse];
   /** A message with error diagnostics, or one no transaction logic can handle. */
   invalid: [parsed: ParsedSip, source: RequestSource];
-  /** A 2xx to INVITE that repeats one already delivered: the UAC core re-sends its ACK (§13.2.2.4). */
-  '2xx-retransmission': [response: SipResponse, txn: ClientTransaction];
+  /**
+   * A 2xx to INVITE that repeats one already delivered: the UAC core re-sends its ACK (§13.2.2.4).
+   * `txn` is undefined once nothing but the stack held the finished transaction (it keeps only a Remnant).
+   */
+  '2xx-retransmission': [response: SipResponse, txn: ClientTransaction | undefined];
   /** A response no client transaction matched (including 2xx after the transaction ended). */
   'stray-response': [response: SipResponse, source: RequestSource];
   /** Every received CANCEL (not its retransmissions), with the INVITE transaction it matched. */
@@ -153,8 +158,10 @@ export class SipStack extends EventEmitter<SipStackEvents> {
 
   private readonly autoTrying: boolean;
   private readonly tryingAfterMs: number;
-  private readonly clientTxns = new Map<string, ClientTransaction>();
-  private readonly serverTxns = new Map<string, ServerTransaction>();
+  /** Live transactions, and finished ones reduced to Remnants until their last timer. */
+  private readonly clientTxns = new Map<string, ClientTransaction | Remnant<ClientTransaction>>();
+  private readonly serverTxns = new Map<string, ServerTransaction | Remnant<ServerTransaction>>();
+  private readonly lingering: ExpiryQueues<Remnant<ClientTransaction> | Remnant<ServerTransaction>>;
   private readonly pendingAcks = new Map<string, PendingAck>();
   private readonly uac: UacCore;
   private closed = false;
@@ -167,6 +174,11 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     this.clock = options.clock ?? options.boundary?.clock ?? systemClock;
     this.autoTrying = options.autoTrying ?? true;
     this.tryingAfterMs = options.tryingAfterMs ?? AUTO_TRYING_AFTER_MS;
+    this.lingering = new ExpiryQueues(this.clock, (remnant) => {
+      const table: Map<string, unknown> = remnant.side === 'client' ? this.clientTxns : this.serverTxns;
+      if (table.get(remnant.key) === remnant) table.delete(remnant.key);
+      remnant.expire();
+    });
     this.uac = new UacCore({
       clock: this.clock,
       timers: this.timers,
@@ -213,7 +225,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
 
   /** Starts a client transaction for the request as built (its top Via branch is the key). */
   sendRequest(request: SipRequest, target: Target): ClientTransaction {
-    const io = this.ioFor({ ...target }, target.transport === 'tcp');
+    const io = this.ioFor({ ...target }, target.transport === 'tcp', this.clientTxns);
     const identity = transactionIdentity(request);
     const branch = identity.ok ? identity.value.branch : undefined;
     const txn = request.method === 'INVITE' ? new InviteClientTransaction(request, branch ?? '', io) : new NonInviteClientTransaction(request, branch ?? '', io);
@@ -227,9 +239,6 @@ export class SipStack extends EventEmitter<SipStackEvents> {
       return txn;
     }
     this.clientTxns.set(txn.key, txn);
-    txn.on('terminated', () => {
-      if (this.clientTxns.get(txn.key) === txn) this.clientTxns.delete(txn.key);
-    });
     txn.start();
     return txn;
   }
@@ -244,10 +253,9 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     const transaction = this.sendRequest(request, target);
     const policy = options.ack ?? 'auto';
     let first: Promise<AcceptedInvite | null> | undefined;
-    transaction.on('final', (response) => {
-      if (response.status < 200 || response.status >= 300) return;
-      const handled = this.uac.on2xx(request, response, target, policy, first === undefined ? options.onAck : undefined);
-      first ??= handled;
+    // The first final only: later 2xx (retransmissions, forks) reach the UAC core from onResponse.
+    transaction.once('final', (response) => {
+      if (response.status >= 200 && response.status < 300) first = this.uac.on2xx(request, response, target, policy, options.onAck);
     });
     const accepted = transaction.result.then((outcome) => (outcome.kind === 'response' && outcome.response.status < 300 && first !== undefined ? first : null));
     return { transaction, accepted };
@@ -295,8 +303,11 @@ export class SipStack extends EventEmitter<SipStackEvents> {
     return this.transport.send(bytes, target);
   }
 
-  /** Transaction I/O towards one peer; on TCP it sticks to the connection the first send used. */
-  private ioFor(target: Target, reliable: boolean): TransactionIo {
+  /**
+   * Transaction I/O towards one peer; on TCP it sticks to the connection the first send used. A
+   * transaction entering its last wait state is replaced in `table` by its Remnant until the timer.
+   */
+  private ioFor<T extends ClientTransaction | ServerTransaction>(target: Target, reliable: boolean, table: Map<string, T | Remnant<T>>): TransactionIo {
     return {
       clock: this.clock,
       timers: this.timers,
@@ -307,7 +318,26 @@ export class SipStack extends EventEmitter<SipStackEvents> {
         if (sent.connectionId !== undefined) target.connectionId = sent.connectionId;
         return { ok: true };
       },
+      retire: (remnant, afterMs) => {
+        if (this.closed) return;
+        const owned = remnant as Remnant<T>;
+        if (table.get(owned.key) === owned.transaction) table.set(owned.key, owned);
+        this.lingering.add(afterMs, remnant);
+      },
+      terminated: (txn) => {
+        if (table.get(txn.key) === txn) table.delete(txn.key);
+      },
     };
+  }
+
+  /** A table entry, or undefined for a remnant that has ended (a failed resend) and is dropped. */
+  private static current<T extends ClientTransaction | ServerTransaction>(table: Map<string, T | Remnant<T>>, key: string): T | Remnant<T> | undefined {
+    const entry = table.get(key);
+    if (entry instanceof Remnant && entry.ended) {
+      table.delete(key);
+      return undefined;
+    }
+    return entry;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -334,17 +364,20 @@ export class SipStack extends EventEmitter<SipStackEvents> {
 
   private onResponse(response: SipResponse, parsed: ParsedSip, source: RequestSource): void {
     const identity = transactionIdentity(response);
-    const txn = identity.ok && identity.value.branch !== undefined ? this.clientTxns.get(clientKey(identity.value.branch, identity.value.cseqMethod)) : undefined;
+    const txn = identity.ok && identity.value.branch !== undefined ? SipStack.current(this.clientTxns, clientKey(identity.value.branch, identity.value.cseqMethod)) : undefined;
     if (!identity.ok && !hasErrors(parsed.diagnostics)) this.emit('invalid', { ...parsed, diagnostics: [...parsed.diagnostics, ...identity.diagnostics] }, source);
+    const is2xx = response.status >= 200 && response.status < 300;
     if (txn === undefined) {
       // A 2xx retransmitted after its transaction ended still gets its ACK again (§13.2.2.4).
-      if (response.status >= 200 && response.status < 300 && this.uac.knows(response)) this.uac.reAck(response);
+      if (is2xx && this.uac.knows(response)) this.uac.reAck(response);
       this.emit('stray-response', response, source);
       return;
     }
-    const repeat2xx = txn.state === 'accepted' && response.status >= 200 && response.status < 300;
+    const repeat2xx = txn.state === 'accepted' && is2xx;
+    // RFC 6026 Accepted: the UAC core ACKs the repeat (or the fork) of an INVITE sent with sendInvite.
+    if (repeat2xx && txn instanceof Remnant) this.uac.onRepeated2xx(response);
     txn.receive(response);
-    if (repeat2xx) this.emit('2xx-retransmission', response, txn);
+    if (repeat2xx) this.emit('2xx-retransmission', response, txn instanceof Remnant ? txn.transaction : txn);
   }
 
   private onRequest(request: SipRequest, parsed: ParsedSip, source: RequestSource): void {
@@ -357,8 +390,12 @@ export class SipStack extends EventEmitter<SipStackEvents> {
       return;
     }
     const key = serverKey(request, identity.value);
-    const existing = this.serverTxns.get(key);
+    const existing = SipStack.current(this.serverTxns, key);
     if (request.method === 'ACK') {
+      if (existing instanceof Remnant) {
+        existing.receive(request);
+        return;
+      }
       const outcome = existing?.receive(request);
       if (outcome === undefined || outcome === 'pass-to-core') this.onAckFor2xx(request, source);
       return;
@@ -368,7 +405,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
       return;
     }
     const stamped = stampTopVia(request, via.value, source);
-    const io = this.ioFor(responseTarget(source, via.value), source.transport === 'tcp');
+    const io = this.ioFor(responseTarget(source, via.value), source.transport === 'tcp', this.serverTxns);
     const fatal = hasErrors(parsed.diagnostics);
     let txn: ServerTransaction;
     if (request.method === 'INVITE') {
@@ -380,16 +417,15 @@ export class SipStack extends EventEmitter<SipStackEvents> {
       txn = new NonInviteServerTransaction(stamped, parsed, source, key, io);
     }
     this.serverTxns.set(key, txn);
-    txn.on('terminated', () => {
-      if (this.serverTxns.get(key) === txn) this.serverTxns.delete(key);
-    });
     if (request.method === 'CANCEL') this.onCancel(txn, identity.value, fatal);
     else this.emit('request', txn);
   }
 
   /** §9.2: 200 to the CANCEL, 487 to the INVITE if it has no final yet; 481 when nothing matches. */
   private onCancel(cancel: ServerTransaction, identity: Parameters<typeof serverKey>[1], fatal: boolean): void {
-    const invite = this.serverTxns.get(serverKey(cancel.request, identity, 'INVITE'));
+    // INVITE server transactions are never reduced to remnants (the UAS core names them in its events).
+    const found = this.serverTxns.get(serverKey(cancel.request, identity, 'INVITE'));
+    const invite = found instanceof Remnant ? found.transaction : found;
     this.emit('cancel', cancel, invite);
     if (invite === undefined) {
       if (!fatal) cancel.respond(buildResponse(cancel.request, 481));
@@ -457,8 +493,9 @@ export class SipStack extends EventEmitter<SipStackEvents> {
   async close(): Promise<void> {
     this.closed = true;
     this.uac.close();
-    for (const txn of this.clientTxns.values()) txn.stop();
-    for (const txn of this.serverTxns.values()) txn.stop();
+    for (const txn of this.clientTxns.values()) if (!(txn instanceof Remnant)) txn.stop();
+    for (const txn of this.serverTxns.values()) if (!(txn instanceof Remnant)) txn.stop();
+    this.lingering.clear();
     for (const p of this.pendingAcks.values()) {
       p.retransmit?.cancel();
       p.deadline?.cancel();

@@ -31,6 +31,15 @@ export interface TransactionIo {
   /** TCP: no retransmissions, timers D/I/J/K are zero (§17.1.1.2, §17.2.1). */
   readonly reliable: boolean;
   send(bytes: Buffer): Promise<SendOutcome>;
+  /**
+   * Given, a transaction entering its last wait state (Completed before Timer D, J or K, Accepted
+   * before Timer L or M) hands over its Remnant instead of running that timer itself: the holder
+   * keeps the remnant in its table, answers retransmissions with it and calls `expire()` after
+   * `afterMs`. The transaction object is then only kept alive by whoever else holds it.
+   */
+  retire?(remnant: Remnant<ClientTransaction> | Remnant<ServerTransaction>, afterMs: number): void;
+  /** Called once when the transaction reaches Terminated (the holder forgets it). */
+  terminated?(txn: ClientTransaction | ServerTransaction): void;
 }
 
 const MAGIC_COOKIE = 'z9hG4bK';
@@ -87,6 +96,93 @@ export function serverKey(request: SipRequest, id: TransactionIdentity, asMethod
   const callId = headerValue(request, 'call-id') ?? '';
   const topVia = headerValues(request, 'via')[0] ?? '';
   return `2543|${request.uri}|${fromTag}|${callId}|${id.cseqSeq}|${topVia}|${method}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The last wait state, reduced to what retransmissions need
+
+/** What a remnant may still do to its transaction, while something else keeps that object alive. */
+interface RemnantOwner {
+  /** The wait's timer ran out: Terminated. */
+  endWait(): void;
+  /** Sending the ACK or the final again failed: Terminated with transport-error. */
+  failWait(error: HarnessError): void;
+  /** RFC 6026 Accepted: a 2xx that repeats one already delivered goes to the TU. */
+  repeatFinal?(response: SipResponse): void;
+}
+
+type RemnantRole = 'invite-client-accepted' | 'invite-client-completed' | 'non-invite-client-completed' | 'non-invite-server-completed';
+
+/**
+ * A transaction in its last wait state — Completed (§17.1.1.2 Timer D, §17.1.2.2 Timer K,
+ * §17.2.2 Timer J) or Accepted (RFC 6026 Timer M) — reduced to its key, its state and the bytes a
+ * retransmission is answered with (the non-2xx ACK, the last final), held as one-byte text. It
+ * holds its transaction object only weakly unless somebody listens to that object's remaining
+ * events, so a finished call costs a few hundred bytes until its timer, not its messages.
+ */
+export class Remnant<T extends RemnantOwner = ClientTransaction | ServerTransaction> {
+  readonly key: string;
+  readonly side: 'client' | 'server';
+  readonly state: 'completed' | 'accepted';
+  /** True once it has ended (timer, or a failed resend): the holder drops it. */
+  ended = false;
+  private readonly role: RemnantRole;
+  private readonly resendText: string | undefined;
+  private readonly io: TransactionIo | undefined;
+  private readonly owner: WeakRef<T> | T;
+
+  constructor(key: string, role: RemnantRole, owner: T, options: { resend?: Buffer; io?: TransactionIo; hold: boolean }) {
+    this.key = key;
+    this.role = role;
+    this.side = role === 'non-invite-server-completed' ? 'server' : 'client';
+    this.state = role === 'invite-client-accepted' ? 'accepted' : 'completed';
+    this.resendText = options.resend?.toString('latin1');
+    this.io = options.resend === undefined ? undefined : options.io;
+    this.owner = options.hold ? owner : new WeakRef(owner);
+  }
+
+  /** The transaction object, while anything keeps it alive. */
+  get transaction(): T | undefined {
+    return this.owner instanceof WeakRef ? this.owner.deref() : this.owner;
+  }
+
+  /**
+   * A message that matched the transaction in its wait state: a retransmitted non-2xx is ACKed
+   * again, a retransmitted request gets the final again, a repeated 2xx goes to the TU, anything
+   * else is absorbed.
+   */
+  receive(message: SipMessage): void {
+    if (this.ended) return;
+    switch (this.role) {
+      case 'invite-client-accepted':
+        if (message.kind === 'response' && message.status >= 200 && message.status < 300) this.transaction?.repeatFinal?.(message);
+        return;
+      case 'invite-client-completed':
+        if (message.kind === 'response' && message.status >= 300) this.resend();
+        return;
+      case 'non-invite-server-completed':
+        if (message.kind === 'request') this.resend();
+        return;
+      case 'non-invite-client-completed':
+        return;
+    }
+  }
+
+  /** The wait's timer ran out. */
+  expire(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.transaction?.endWait();
+  }
+
+  private resend(): void {
+    if (this.resendText === undefined || this.io === undefined) return;
+    void this.io.send(Buffer.from(this.resendText, 'latin1')).then((r) => {
+      if (r.ok || this.ended) return;
+      this.ended = true;
+      this.transaction?.failWait(r.error);
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,8 +248,11 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
   abstract readonly state: InviteClientState | NonInviteClientState;
 
   protected readonly timers: TimerSet;
+  /** Set on entering the last wait state: it answers retransmissions from then on. */
+  protected remnant: Remnant<ClientTransaction> | undefined;
   private settle!: (outcome: ClientOutcome) => void;
   private settled = false;
+  private stopped = false;
 
   constructor(
     request: SipRequest,
@@ -181,12 +280,36 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
 
   /** Stops all timers without telling anyone (stack shutdown). */
   stop(): void {
+    this.stopped = true;
     this.timers.cancelAll();
   }
 
   /** Ends the transaction with a failure found outside it (unsendable request, no branch to match). */
   abort(error: HarnessError): void {
     this.transportError(error);
+  }
+
+  /** Its remnant's wait timer ran out (called by the remnant). */
+  endWait(): void {
+    if (this.state !== 'terminated') this.terminate();
+  }
+
+  /** Its remnant could not send the ACK again (called by the remnant). */
+  failWait(error: HarnessError): void {
+    this.transportError(error);
+  }
+
+  /**
+   * Enters the last wait state's timer (`letter`, for activeTimers): itself, or handed to the io's
+   * holder as a Remnant. The object stays tied to the remnant only if someone listens to it.
+   */
+  protected linger(role: 'invite-client-accepted' | 'invite-client-completed' | 'non-invite-client-completed', letter: string, ms: number, resend?: Buffer): void {
+    if (this.stopped || this.state === 'terminated') return;
+    const watched = this.listenerCount('terminated') + this.listenerCount('transport-error') + (role === 'invite-client-accepted' ? this.listenerCount('final') : 0) > 0;
+    const remnant = new Remnant<ClientTransaction>(this.key, role, this, { ...(resend === undefined ? {} : { resend }), io: this.io, hold: this.io.retire === undefined || watched });
+    this.remnant = remnant;
+    if (this.io.retire === undefined) this.timers.set(letter, ms, () => remnant.expire());
+    else this.io.retire(remnant, ms);
   }
 
   protected resolve(outcome: ClientOutcome): void {
@@ -210,7 +333,9 @@ export abstract class ClientTransaction extends EventEmitter<ClientTransactionEv
 
   protected terminate(): void {
     this.timers.cancelAll();
+    if (this.remnant !== undefined) this.remnant.ended = true;
     this.setState('terminated');
+    this.io.terminated?.(this);
     this.emit('terminated');
   }
 
@@ -264,9 +389,9 @@ export class InviteClientTransaction extends ClientTransaction {
         } else if (status < 300) {
           this.timers.cancelAll();
           this.current = 'accepted';
-          this.timers.set('M', transactionTimeout(this.io.timers), () => this.terminate());
           this.resolve({ kind: 'response', response });
           this.emit('final', response, { retransmission: false });
+          this.linger('invite-client-accepted', 'M', transactionTimeout(this.io.timers));
         } else {
           this.timers.cancelAll();
           this.current = 'completed';
@@ -275,19 +400,23 @@ export class InviteClientTransaction extends ClientTransaction {
           this.resolve({ kind: 'response', response });
           this.emit('final', response, { retransmission: false });
           if (d === 0) this.terminate();
-          else this.timers.set('D', d, () => this.terminate());
+          else this.linger('invite-client-completed', 'D', d, this.ackBytes);
         }
         return;
       case 'completed':
-        // §17.1.1.2: a retransmitted final is answered with the same ACK, not passed up.
-        if (status >= 300 && this.ackBytes !== undefined && this.ack !== undefined) this.transmit(this.ackBytes);
-        return;
       case 'accepted':
-        if (status >= 200 && status < 300) this.emit('final', response, { retransmission: true });
+        // §17.1.1.2: a retransmitted final is answered with the same ACK, not passed up;
+        // RFC 6026 §8.4: a 2xx in Accepted goes to the TU.
+        this.remnant?.receive(response);
         return;
       case 'terminated':
         return;
     }
+  }
+
+  /** A 2xx repeated in Accepted (called by the remnant). */
+  repeatFinal(response: SipResponse): void {
+    if (this.current === 'accepted') this.emit('final', response, { retransmission: true });
   }
 
   private sendAck(response: SipResponse): void {
@@ -332,6 +461,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
   }
 
   receive(response: SipResponse): void {
+    if (this.current === 'completed') this.remnant?.receive(response);
     if (this.current !== 'trying' && this.current !== 'proceeding') return;
     if (response.status < 200) {
       this.current = 'proceeding';
@@ -344,7 +474,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
     this.emit('final', response, { retransmission: false });
     const k = timerIK(this.io.timers, this.io.reliable);
     if (k === 0) this.terminate();
-    else this.timers.set('K', k, () => this.terminate());
+    else this.linger('non-invite-client-completed', 'K', k);
   }
 
   protected setState(state: 'terminated'): void {
@@ -395,6 +525,9 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
   abstract readonly state: InviteServerState | NonInviteServerState;
 
   protected readonly timers: TimerSet;
+  /** Set on entering Completed (non-INVITE): it answers retransmissions from then on. */
+  protected remnant: Remnant<ServerTransaction> | undefined;
+  private stopped = false;
   protected lastProvisional: { bytes: Buffer; response: SipResponse } | undefined;
   protected lastFinal: { bytes: Buffer; response: SipResponse } | undefined;
 
@@ -440,7 +573,28 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
   abstract receive(request: SipRequest): 'absorbed' | 'ack' | 'pass-to-core';
 
   stop(): void {
+    this.stopped = true;
     this.timers.cancelAll();
+  }
+
+  /** Its remnant's wait timer ran out (called by the remnant). */
+  endWait(): void {
+    if (this.state !== 'terminated') this.terminate();
+  }
+
+  /** Its remnant could not send the final again (called by the remnant). */
+  failWait(error: HarnessError): void {
+    this.transportError(error);
+  }
+
+  /** As ClientTransaction.linger: Timer J's wait, itself or handed over as a Remnant. */
+  protected linger(letter: string, ms: number, resend: Buffer): void {
+    if (this.stopped || this.state === 'terminated') return;
+    const watched = this.listenerCount('terminated') + this.listenerCount('transport-error') > 0;
+    const remnant = new Remnant<ServerTransaction>(this.key, 'non-invite-server-completed', this, { resend, io: this.io, hold: this.io.retire === undefined || watched });
+    this.remnant = remnant;
+    if (this.io.retire === undefined) this.timers.set(letter, ms, () => remnant.expire());
+    else this.io.retire(remnant, ms);
   }
 
   protected transmit(bytes: Buffer): void {
@@ -457,7 +611,9 @@ export abstract class ServerTransaction extends EventEmitter<ServerTransactionEv
 
   protected terminate(): void {
     this.timers.cancelAll();
+    if (this.remnant !== undefined) this.remnant.ended = true;
     this.setState('terminated');
+    this.io.terminated?.(this);
     this.emit('terminated');
   }
 
@@ -591,13 +747,13 @@ export class NonInviteServerTransaction extends ServerTransaction {
     this.transmit(bytes);
     const j = timerJ(this.io.timers, this.io.reliable);
     if (j === 0) this.terminate();
-    else this.timers.set('J', j, () => this.terminate());
+    else this.linger('J', j, bytes);
     return true;
   }
 
-  receive(_request: SipRequest): 'absorbed' {
+  receive(request: SipRequest): 'absorbed' {
     if (this.current === 'proceeding') this.resend(this.lastProvisional);
-    else if (this.current === 'completed') this.resend(this.lastFinal);
+    else if (this.current === 'completed') this.remnant?.receive(request);
     return 'absorbed';
   }
 

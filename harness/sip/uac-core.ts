@@ -7,11 +7,12 @@
  * (the test exposes what the peer does before the ACK), or never.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
+import { ExpiryQueue } from '../core/expiry.ts';
 import { buildRequest } from './build.ts';
 import { Dialog } from './dialog.ts';
 import { tagOf } from './headers.ts';
-import { headerValue } from './message.ts';
-import type { SipMessage, SipRequest, SipResponse } from './message.ts';
+import { canonicalHeaderName, headerValue } from './message.ts';
+import type { SipHeaderField, SipMessage, SipRequest, SipResponse } from './message.ts';
 import { serializeSipMessage } from './serializer.ts';
 import { transactionTimeout, type SipTimers } from './timers.ts';
 import type { SendResult, Target } from './transport.ts';
@@ -39,11 +40,74 @@ export interface UacCoreIo {
   isOwnRoute(route: string): boolean;
 }
 
-interface AckEntry {
-  bytes?: Buffer;
-  target?: Target;
-  expiry?: TimerHandle;
-  hold?: TimerHandle;
+/** One dialog's ACK: the bytes as one-byte text (re-sent for each retransmitted 2xx) and where they go. */
+interface DialogAck {
+  readonly tag: string;
+  ack: string | undefined;
+  target: Target | undefined;
+  hold: TimerHandle | undefined;
+}
+
+/**
+ * One INVITE whose 2xx the core ACKs, kept 64·T1 after its latest ACK (as long as the UAS may
+ * retransmit, like Timer M): the INVITE reduced to what a forked 2xx's dialog takes from it, and
+ * one ACK per dialog (almost always one).
+ */
+interface InviteAcks {
+  readonly key: string;
+  /** dialogBasis() of the INVITE. */
+  readonly basis: string;
+  readonly fallback: Target;
+  readonly policy: AckPolicy;
+  readonly first: DialogAck;
+  /** Dialogs of forked 2xx (§13.2.2.4), rare. */
+  forks: DialogAck[] | undefined;
+  deadline: number;
+}
+
+/** The header fields of an INVITE that Dialog.fromUac and an ACK without dialog read. */
+const DIALOG_FIELDS = new Set(['from', 'call-id', 'cseq', 'contact']);
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * The INVITE without Via, body and the other fields, as one string (start-line parts, then names
+ * and values, LF-separated: unfolded values hold no LF): a fork's dialog is built from it and its 2xx.
+ */
+export function dialogBasis(invite: SipRequest): string {
+  const parts = [invite.method, invite.uri, invite.version];
+  for (const h of invite.headers) if (DIALOG_FIELDS.has(canonicalHeaderName(h.name))) parts.push(h.name, h.value);
+  return parts.join('\n');
+}
+
+export function requestFromBasis(basis: string): SipRequest {
+  const [method = '', uri = '', version = '', ...fields] = basis.split('\n');
+  const headers: SipHeaderField[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) headers.push({ name: fields[i]!, value: fields[i + 1]! });
+  return { kind: 'request', method, uri, version, headers, body: EMPTY };
+}
+
+/**
+ * A copy of a short string that keeps nothing else alive: V8 makes a substring of 13 or more
+ * characters (a To tag, say) a view into the whole header value it was cut from.
+ */
+function ownCopy(text: string): string {
+  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}
+
+function dialogsOf(entry: InviteAcks): DialogAck[] {
+  return entry.forks === undefined ? [entry.first] : [entry.first, ...entry.forks];
+}
+
+function newDialogAck(tag: string): DialogAck {
+  return { tag, ack: undefined, target: undefined, hold: undefined };
+}
+
+/** `Call-ID|CSeq number`: the INVITE a 2xx answers. */
+function inviteKey(message: SipMessage): string | undefined {
+  const callId = headerValue(message, 'call-id');
+  const seq = (headerValue(message, 'cseq') ?? '').trim().split(/[ \t]+/)[0];
+  if (callId === undefined || seq === undefined || seq === '') return undefined;
+  return `${callId}|${seq}`;
 }
 
 /** `Call-ID|CSeq number|To tag`: one 2xx and its ACK (and their retransmissions) per dialog, on either side. */
@@ -70,81 +134,126 @@ function ackWithoutDialog(invite: SipRequest, response: SipResponse, via: string
 }
 
 export class UacCore {
-  private readonly acks = new Map<string, AckEntry>();
+  private readonly invites = new Map<string, InviteAcks>();
+  private readonly expiries: ExpiryQueue<InviteAcks>;
   private closed = false;
 
-  constructor(private readonly io: UacCoreIo) {}
+  constructor(private readonly io: UacCoreIo) {
+    this.expiries = new ExpiryQueue(io.clock, transactionTimeout(io.timers), (entry, deadline) => {
+      if (entry.deadline !== deadline || this.invites.get(entry.key) !== entry) return;
+      this.invites.delete(entry.key);
+      for (const d of dialogsOf(entry)) d.hold?.cancel();
+    });
+  }
 
   /**
    * A 2xx to an INVITE sent through the core (first, retransmitted or forked). Returns the ACK
    * when this call sent the first one for its dialog; retransmissions are answered from the table.
    */
   on2xx(invite: SipRequest, response: SipResponse, fallback: Target, policy: AckPolicy, onAck?: (ack: SipRequest) => void): Promise<AcceptedInvite | null> {
-    const key = ackKey(response) ?? `${headerValue(response, 'call-id') ?? ''}|untagged`;
-    const known = this.acks.get(key);
-    if (known !== undefined) {
-      // §13.2.2.4: the same ACK again; before a held ACK has gone out the retransmission stays unanswered.
-      if (known.bytes !== undefined && known.target !== undefined && !this.closed) void this.io.send(known.bytes, known.target);
-      return Promise.resolve(null);
-    }
-    const entry: AckEntry = {};
-    this.acks.set(key, entry);
-    // Kept as long as the UAS may retransmit (64·T1, like Timer M), then forgotten.
-    const keep = (): void => {
-      entry.expiry?.cancel();
-      entry.expiry = this.io.clock.setTimer(transactionTimeout(this.io.timers), () => {
-        if (this.acks.get(key) === entry) this.acks.delete(key);
-      });
-    };
-    const created = Dialog.fromUac(invite, response);
-    const dialog = created.ok ? created.value : null;
-    // Our own Record-Route entry (the PF stands in for the IMS core that record-routes) is not a hop for us.
-    if (dialog !== null) dialog.routeSet = dialog.routeSet.filter((route) => !this.io.isOwnRoute(route));
-    if (policy === 'never') {
-      keep();
-      return Promise.resolve({ dialog, ack: null });
-    }
-    const sendFirst = (): AcceptedInvite => {
-      if (this.closed) return { dialog, ack: null };
-      const hop = dialog === null ? fallback : this.io.nextHop(dialog);
-      const target = typeof hop === 'string' ? fallback : hop;
-      const via = this.io.via(target.transport);
-      const ack = dialog === null ? ackWithoutDialog(invite, response, via) : dialog.createAck(undefined, { via });
-      entry.bytes = serializeSipMessage(ack, { contentLength: 'compute' });
-      entry.target = target;
-      keep();
-      onAck?.(ack);
-      // Not awaited: the caller gets the dialog before any I/O callback (the peer may act on the ACK at once).
-      void this.io.send(entry.bytes, target);
-      return { dialog, ack };
-    };
-    if (policy === 'auto') return Promise.resolve(sendFirst());
-    keep();
-    return new Promise((resolve) => {
-      entry.hold = this.io.clock.setTimer(policy.afterMs, () => resolve(sendFirst()));
-    });
+    const key = inviteKey(response) ?? `${headerValue(response, 'call-id') ?? ''}|untagged`;
+    const entry = this.invites.get(key);
+    if (entry !== undefined) return this.answer(entry, response, undefined, undefined) ?? Promise.resolve(null);
+    const tag = ownCopy(tagOf(headerValue(response, 'to') ?? '') ?? '');
+    const created: InviteAcks = { key, basis: dialogBasis(invite), fallback, policy, first: newDialogAck(tag), forks: undefined, deadline: 0 };
+    this.invites.set(key, created);
+    return this.newDialog(created, created.first, invite, response, onAck);
+  }
+
+  /**
+   * A later 2xx to an INVITE the core has ACKed (its transaction in Accepted): the same ACK again
+   * for a retransmission, a new dialog and ACK for a fork (§13.2.2.4). False when the INVITE is unknown.
+   */
+  onRepeated2xx(response: SipResponse): boolean {
+    const key = inviteKey(response);
+    const entry = key === undefined ? undefined : this.invites.get(key);
+    if (entry === undefined) return false;
+    void this.answer(entry, response, undefined, undefined);
+    return true;
   }
 
   /** Whether a response is a 2xx this core has seen (so a stray one is a retransmission to re-ACK). */
   knows(response: SipResponse): boolean {
-    const key = ackKey(response);
-    return key !== undefined && this.acks.has(key);
+    return this.dialogOf(response) !== undefined;
   }
 
   /** Re-sends the ACK of a known 2xx (a stray retransmission after the transaction ended). */
   reAck(response: SipResponse): void {
-    const key = ackKey(response);
-    const entry = key === undefined ? undefined : this.acks.get(key);
-    if (entry?.bytes !== undefined && entry.target !== undefined && !this.closed) void this.io.send(entry.bytes, entry.target);
+    const known = this.dialogOf(response);
+    if (known !== undefined) this.resend(known);
   }
 
   close(): void {
     this.closed = true;
-    for (const entry of this.acks.values()) {
-      entry.expiry?.cancel();
-      entry.hold?.cancel();
+    for (const entry of this.invites.values()) for (const d of dialogsOf(entry)) d.hold?.cancel();
+    this.invites.clear();
+    this.expiries.clear();
+  }
+
+  private dialogOf(response: SipResponse): DialogAck | undefined {
+    const key = inviteKey(response);
+    const entry = key === undefined ? undefined : this.invites.get(key);
+    const tag = tagOf(headerValue(response, 'to') ?? '');
+    return tag === undefined || entry === undefined ? undefined : dialogsOf(entry).find((d) => d.tag === tag);
+  }
+
+  private resend(known: DialogAck): void {
+    // Before a held ACK has gone out the retransmission stays unanswered.
+    if (known.ack !== undefined && known.target !== undefined && !this.closed) void this.io.send(Buffer.from(known.ack, 'latin1'), known.target);
+  }
+
+  /** Kept 64·T1 from now (the latest ACK or dialog of this INVITE), then forgotten. */
+  private keep(entry: InviteAcks): void {
+    entry.deadline = this.expiries.add(entry);
+  }
+
+  /** A later 2xx: undefined for a dialog already answered (its ACK re-sent); otherwise the fork's outcome. */
+  private answer(entry: InviteAcks, response: SipResponse, invite: SipRequest | undefined, onAck: ((ack: SipRequest) => void) | undefined): Promise<AcceptedInvite | null> | undefined {
+    const tag = tagOf(headerValue(response, 'to') ?? '') ?? '';
+    const known = dialogsOf(entry).find((d) => d.tag === tag);
+    if (known !== undefined) {
+      // §13.2.2.4: the same ACK again.
+      this.resend(known);
+      return undefined;
     }
-    this.acks.clear();
+    const fork = newDialogAck(ownCopy(tag));
+    (entry.forks ??= []).push(fork);
+    return this.newDialog(entry, fork, invite ?? requestFromBasis(entry.basis), response, onAck);
+  }
+
+  /** §13.2.2.4: the dialog a 2xx creates and its ACK, sent now, after the hold, or never. */
+  private newDialog(entry: InviteAcks, dialogAck: DialogAck, invite: SipRequest, response: SipResponse, onAck: ((ack: SipRequest) => void) | undefined): Promise<AcceptedInvite | null> {
+    const created = Dialog.fromUac(invite, response);
+    const dialog = created.ok ? created.value : null;
+    // Our own Record-Route entry (the PF stands in for the IMS core that record-routes) is not a hop for us.
+    if (dialog !== null) dialog.routeSet = dialog.routeSet.filter((route) => !this.io.isOwnRoute(route));
+    if (entry.policy === 'never') {
+      this.keep(entry);
+      return Promise.resolve({ dialog, ack: null });
+    }
+    const sendFirst = (): AcceptedInvite => {
+      if (this.closed) return { dialog, ack: null };
+      const hop = dialog === null ? entry.fallback : this.io.nextHop(dialog);
+      const target = typeof hop === 'string' ? entry.fallback : hop;
+      const via = this.io.via(target.transport);
+      const ack = dialog === null ? ackWithoutDialog(invite, response, via) : dialog.createAck(undefined, { via });
+      const bytes = serializeSipMessage(ack, { contentLength: 'compute' });
+      dialogAck.ack = bytes.toString('latin1');
+      dialogAck.target = target;
+      this.keep(entry);
+      onAck?.(ack);
+      // Not awaited: the caller gets the dialog before any I/O callback (the peer may act on the ACK at once).
+      void this.io.send(bytes, target);
+      return { dialog, ack };
+    };
+    if (entry.policy === 'auto') return Promise.resolve(sendFirst());
+    this.keep(entry);
+    const afterMs = entry.policy.afterMs;
+    return new Promise((resolve) => {
+      dialogAck.hold = this.io.clock.setTimer(afterMs, () => {
+        dialogAck.hold = undefined;
+        resolve(sendFirst());
+      });
+    });
   }
 }
-
