@@ -3,9 +3,13 @@
 // through the `prepare` script, and shipped in the package), so no TypeScript toolchain runs here.
 let main;
 try {
+  // First thing, before the harness loads: a SIGINT, SIGTERM or SIGHUP from here on is held, so
+  // `run` still writes every report with every case (not started) and exits 130 / 143 / 129.
+  const { holdStopSignals } = await import('../dist/harness/cli/stop-handlers.js');
+  holdStopSignals();
   ({ main } = await import('../dist/harness/cli/main.js'));
 } catch (error) {
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/harness/cli/main.js')) throw error;
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !/dist\/harness\/cli\/(main|stop-handlers)\.js/.test(String(error.message))) throw error;
   process.stderr.write('cpm-harness: the compiled harness (dist/) is missing; run `npm run build` in the checkout (npm ci does it)\n');
   process.exit(2);
 }

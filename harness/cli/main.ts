@@ -8,6 +8,7 @@ import type { Argv } from 'yargs';
 import { harnessVersion } from './package-info.ts';
 import type { RunArguments } from './run-command.ts';
 import { loadOptions } from './load-options.ts';
+import { releaseStopSignals } from './stop-handlers.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -187,6 +188,11 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
         setCode(await matrixCommand({ json: Boolean(args.json), ...(args.mutant ? { mutant: args.mutant.map(String) } : {}), ...(args.transport ? { transport: args.transport } : {}) }));
       },
     )
+    // The stop signals the bin held during start-up matter to `run` only (it reports every case);
+    // any other command lets them take effect before it starts.
+    .middleware((args) => {
+      if (args._[0] !== 'run') releaseStopSignals();
+    })
     .demandCommand(1, 'Name a command: run, merge, load, list, rules, mutants, chaos, matrix, init or serve-client. `cpm-harness run` runs the suite against the built-in reference client.')
     .strict()
     .recommendCommands()
@@ -201,6 +207,15 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
 }
 
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } finally {
+    // Help, usage errors, a run that stopped before its cases were known: a held signal takes effect now.
+    releaseStopSignals();
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   // The one answer that needs no parser: loading yargs alone costs about as much as starting node.
   if (argv.length === 1 && argv[0] === '--version') {
     process.stdout.write(`${harnessVersion()}\n`);

@@ -15,7 +15,8 @@ import { LiveStatus } from '../reporters/live-status.ts';
 import { buildPcap } from '../reporters/pcap.ts';
 import { configDigest, foldRepeats, reportFailed, repeatText, strictFailures, type CaseReport, type RunReport, type ShardSpec } from '../reporters/run-report.ts';
 import { TerminalReporter } from '../reporters/terminal.ts';
-import { notStartedResult, runSuite, type StartPf } from '../runner/runner.ts';
+import { race } from '../runner/pool.ts';
+import { NOT_STARTED_INTERRUPTED, notStartedResult, RUNNING_INTERRUPTED, runSuite, type StartPf } from '../runner/runner.ts';
 import { builtinConfig, externalConfig, REAL_WINDOWS, SCALED_WINDOWS, scaledWindowsNotice, type RunConfig } from '../testcase/config.ts';
 import { selectCases, type TestCaseDefinition } from '../testcase/definition.ts';
 import { REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
@@ -27,7 +28,7 @@ import { harnessVersion } from './package-info.ts';
 import { writeReportFiles } from './report-files.ts';
 import { parseShard, selectShard } from './shard.ts';
 import { currentScope } from '../core/scope.ts';
-import { installStopHandlers, signalExitCode } from './stop-handlers.ts';
+import { installStopHandlers, signalExitCode, type StopSignal } from './stop-handlers.ts';
 import { observePf, observeUpperTester, type WaitReporter } from './wait-observer.ts';
 
 export interface RunArguments {
@@ -67,6 +68,9 @@ function writePcap(dir: string, result: TestCaseResult): string {
   writeFileSync(path, buildPcap(result.trace));
   return path;
 }
+
+/** Past the UT's own timeout, the net under asking for its capabilities. */
+const UT_GRACE_MS = 1_000;
 
 function usage(message: string): number {
   process.stderr.write(`cpm-harness: ${message}\n`);
@@ -230,7 +234,7 @@ export async function runCommand(args: RunArguments): Promise<number> {
   const reportNow = (interrupted: string | undefined, runningWhy: string): RunReport => {
     const cases: CaseReport[] = planned.map((p) => {
       const runs = [...p.runs];
-      if (runs.length === 0) runs.push(running.has(p.definition.id) ? interruptedResult(p.definition, runningWhy) : notStartedResult(p.definition, 'run interrupted before this case started'));
+      if (runs.length === 0) runs.push(running.has(p.definition.id) ? interruptedResult(p.definition, runningWhy) : notStartedResult(p.definition, NOT_STARTED_INTERRUPTED));
       const folded = repeat > 1 ? foldRepeats(runs, headline) : { result: runs[0]!, repeat: undefined };
       const pcap = args.pcap ? writePcap(args.pcap, folded.result) : undefined;
       return { result: folded.result, purpose: p.definition.purpose, order: p.order, ...(folded.repeat ? { repeat: folded.repeat } : {}), ...(pcap ? { pcap } : {}) };
@@ -264,7 +268,7 @@ export async function runCommand(args: RunArguments): Promise<number> {
     },
     exitNow: (signal, code) => {
       live?.stop();
-      writeNow(signal, `run interrupted (${signal}) while this case was running`);
+      writeNow(signal, RUNNING_INTERRUPTED);
       process.stderr.write(`${signal} again: reports written, exiting\n`);
       process.exit(code);
     },
@@ -288,13 +292,21 @@ export async function runCommand(args: RunArguments): Promise<number> {
       }
     },
   });
+  /** A signal before the first case started (during start-up, or while the UT was asked): every case skipped. */
+  const stoppedBeforeStart = (signal: StopSignal): number => {
+    const outputs = writeNow(signal, RUNNING_INTERRUPTED);
+    process.stderr.write(`${signal} before the first test case started: ${planned.length} test case${planned.length === 1 ? '' : 's'} not started (skipped); exit ${signalExitCode(signal)}\n${outputs.map((o) => `  ${o}\n`).join('')}`);
+    return signalExitCode(signal);
+  };
   try {
-    const utResolved = await resolveUpperTester(resolved.value.ut, { timeoutMs: config.windows.utMs });
+    // The signal held since the bin started (installStopHandlers took it over): no case runs.
+    if (stop.signal) return stoppedBeforeStart(stop.signal);
+    const asked = await race(resolveUpperTester(resolved.value.ut, { timeoutMs: config.windows.utMs }), config.windows.utMs + UT_GRACE_MS, controller.signal);
+    if (stop.signal) return stoppedBeforeStart(stop.signal);
+    if (asked.kind === 'threw') throw asked.error;
+    if (asked.kind !== 'done') return usage(`--ut ${resolved.value.ut}: no answer within ${config.windows.utMs} ms`);
+    const utResolved = asked.value;
     if (!utResolved.ok) return usage(utResolved.message);
-    if (stop.signal) {
-      writeNow(stop.signal, 'run interrupted before this case started');
-      return signalExitCode(stop.signal);
-    }
     // The operator prompt owns the terminal line while it counts down; other UTs show their step as a wait.
     const ut: UpperTester | null =
       utResolved.value === null || !live
@@ -365,7 +377,7 @@ export async function runCommand(args: RunArguments): Promise<number> {
       },
     });
     live?.stop();
-    const report = reportNow(stop.signal, 'run interrupted while this case was running');
+    const report = reportNow(stop.signal, RUNNING_INTERRUPTED);
     const outputs = writeReportFiles(report, { junitPath, reportDir });
     if (args.pcap) outputs.push(`pcap:   ${join(args.pcap, '<case id>.pcap')} (MSRP decodes with tshark -d tcp.port==<port>,msrp; the ports are in each case's trace)`);
     const remarks: string[] = [];

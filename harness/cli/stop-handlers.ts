@@ -6,6 +6,12 @@
  * and exits at once. The last-resort handler does the same for an exception nothing else caught —
  * unless `contain` can pin it on the test case it came from (its fault boundary, core/scope.ts):
  * then that case ends as an error and the run goes on.
+ *
+ * Loading the harness takes a few hundred milliseconds, and a signal then would kill the process
+ * before `run` knows its cases. So the bin holds the stop signals first thing (`holdStopSignals`):
+ * a signal during start-up is remembered, and `installStopHandlers` takes it over as the run's
+ * first signal — every selected case is then reported as not started. Commands that write no
+ * report release the hold (`releaseStopSignals`), and a signal held until then takes effect.
  */
 import { constants } from 'node:os';
 
@@ -40,6 +46,54 @@ export interface StopHandlers {
   dispose(): void;
 }
 
+/** The stop signals held during start-up: the first one received, and how to let go. */
+interface Hold {
+  first: StopSignal | undefined;
+  readonly target: ProcessEvents;
+  readonly listeners: ReadonlyMap<StopSignal, () => void>;
+  /** Exits at once: a second signal before anything could be written. */
+  readonly exit: (code: number) => void;
+}
+
+let hold: Hold | undefined;
+
+function letGo(h: Hold): void {
+  for (const [signal, listener] of h.listeners) h.target.off(signal, listener);
+  if (hold === h) hold = undefined;
+}
+
+/**
+ * Start-up: from now on a stop signal is remembered, not fatal, until `installStopHandlers` takes
+ * it over or `releaseStopSignals` lets it take effect. A second signal in that time exits at once
+ * (nothing could be written yet). Idempotent.
+ */
+export function holdStopSignals(target: ProcessEvents = process, exit: (code: number) => void = (code) => process.exit(code)): void {
+  if (hold !== undefined) return;
+  const listeners = new Map<StopSignal, () => void>();
+  const h: Hold = { first: undefined, target, listeners, exit };
+  for (const signal of STOP_SIGNALS) {
+    listeners.set(signal, () => {
+      if (h.first === undefined) h.first = signal;
+      else h.exit(signalExitCode(h.first));
+    });
+  }
+  for (const [signal, listener] of listeners) target.on(signal, listener);
+  hold = h;
+}
+
+/**
+ * For a command that writes no report: the hold ends, and a signal held until now is raised again
+ * on `raise` (the process by default), so it ends the command the way it would have without the hold.
+ * Returns that signal, if any.
+ */
+export function releaseStopSignals(raise: (signal: StopSignal) => void = (signal) => void process.kill(process.pid, signal)): StopSignal | undefined {
+  const h = hold;
+  if (h === undefined) return undefined;
+  letGo(h);
+  if (h.first !== undefined) raise(h.first);
+  return h.first;
+}
+
 export function installStopHandlers(actions: StopActions, target: ProcessEvents = process): StopHandlers {
   let first: StopSignal | undefined;
   let faulted = false;
@@ -64,6 +118,15 @@ export function installStopHandlers(actions: StopActions, target: ProcessEvents 
   listeners.set('uncaughtException', onFault('uncaughtException'));
   listeners.set('unhandledRejection', onFault('unhandledRejection'));
   for (const [event, listener] of listeners) target.on(event, listener);
+  // A signal held during start-up is this run's first signal: the run is interrupted before it starts.
+  const held = hold?.target === target ? hold : undefined;
+  if (held !== undefined) {
+    letGo(held);
+    if (held.first !== undefined) {
+      first = held.first;
+      actions.interrupt(held.first);
+    }
+  }
   return {
     get signal() {
       return first;

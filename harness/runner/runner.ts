@@ -49,6 +49,19 @@ export interface RunOptions {
 
 const TEARDOWN_LIMIT_MS = 5_000;
 
+/** The error of every case a stop signal interrupted, whatever step it was in (README "Commands"). */
+export const RUNNING_INTERRUPTED = 'run interrupted while this case was running';
+/** The skip reason of every case a stop signal kept from starting. */
+export const NOT_STARTED_INTERRUPTED = 'run interrupted before this case started';
+
+/** Thrown by a step of a case that the run's abort signal ended. */
+class RunInterrupted extends Error {
+  constructor() {
+    super(RUNNING_INTERRUPTED);
+    this.name = 'RunInterrupted';
+  }
+}
+
 export function defaultCaseTimeout(windows: Windows): number {
   const sum = Object.entries(windows)
     .filter(([k]) => k.endsWith('Ms'))
@@ -185,10 +198,15 @@ async function runScoped(definition: TestCaseDefinition, options: RunOptions, sc
     return finish(definition, startedAt, t0, partOf(context, recorder), aggregate(context.verdicts));
   };
 
+  /** A stop signal ended the case in any step: the same reason whatever the step (its verdicts so far kept). */
+  const interrupted = (): TestCaseResult =>
+    finish(definition, startedAt, t0, context ? partOf(context, recorder) : empty, 'error', { error: { message: RUNNING_INTERRUPTED } });
+
   try {
     const stale = options.staleCallIds ? { staleCallIds: options.staleCallIds } : {};
     const started = await race(untilFault(options.startPf({ config, trace: recorder.sink, actor: 'pf', boundary: scope, watch: scope, ...stale })), TEARDOWN_LIMIT_MS, options.signal);
     if (started.kind === 'threw' && started.error instanceof ScopeFault) return endedByFault(started.error.end);
+    if (started.kind === 'aborted') return interrupted();
     if (started.kind !== 'done') {
       const why = started.kind === 'threw' ? String((started.error as Error)?.message ?? started.error) : started.kind;
       return finish(definition, startedAt, t0, empty, 'error', { error: { message: `could not start the Participating Function: ${why}` } });
@@ -210,12 +228,14 @@ async function runScoped(definition: TestCaseDefinition, options: RunOptions, sc
       options.signal,
     );
     if (clientStart.kind === 'threw' && clientStart.error instanceof ScopeFault) return endedByFault(clientStart.error.end);
+    if (clientStart.kind === 'aborted') return interrupted();
     if (clientStart.kind !== 'done') {
       const why = clientStart.kind === 'threw' ? String((clientStart.error as Error)?.message ?? clientStart.error) : clientStart.kind;
       return finish(definition, startedAt, t0, empty, 'error', { error: { message: `could not start the client under test: ${why}` } });
     }
     const bound = await race(untilFault(bindClient(client, pf, config.windows.registrationMs, options.signal)), config.windows.registrationMs + 2 * TEARDOWN_LIMIT_MS);
     if (bound.kind === 'threw' && bound.error instanceof ScopeFault) return endedByFault(bound.error.end);
+    if (bound.kind === 'threw' && bound.error instanceof RunInterrupted) return interrupted();
     if (bound.kind === 'threw') throw bound.error;
     const binding = bound.kind === 'done' ? bound.value : null;
     if (!binding) {
@@ -243,6 +263,8 @@ async function runScoped(definition: TestCaseDefinition, options: RunOptions, sc
     } else if (client.persistent) {
       context.note('the client stays up across cases and its upper tester has no reset: it may carry state from the previous case');
     }
+    // Interrupted during the preamble (a reset of an external client's UT): the case function never starts.
+    if (options.signal?.aborted) return interrupted();
     const part = (): Partial => partOf(context!, recorder);
     const limit = options.caseTimeoutMs ?? defaultCaseTimeout(config.windows);
     const ran = await race(untilFault(definition.run(context)), limit, options.signal);
@@ -265,7 +287,7 @@ async function runScoped(definition: TestCaseDefinition, options: RunOptions, sc
       case 'timeout':
         return finish(definition, startedAt, t0, part(), 'error', { error: { message: `test case exceeded its hard limit of ${limit} ms` } });
       default:
-        return finish(definition, startedAt, t0, part(), 'error', { error: { message: 'run interrupted while this case was running' } });
+        return finish(definition, startedAt, t0, part(), 'error', { error: { message: RUNNING_INTERRUPTED } });
     }
   } catch (error) {
     if (scope.end !== undefined) return endedByFault(scope.end);
@@ -315,7 +337,7 @@ async function bindClient(client: ClientUnderTest, pf: ParticipatingFunctionApi,
   const stopCountdown = client.awaitingRegistration?.(withinMs);
   try {
     const waited = await race(pf.waitForRegistration(withinMs), withinMs + TEARDOWN_LIMIT_MS, signal);
-    if (waited.kind === 'aborted') throw new Error('run interrupted while waiting for the client to REGISTER');
+    if (waited.kind === 'aborted') throw new RunInterrupted();
     if (waited.kind !== 'done' || waited.value === null) return null;
     client.observedBinding?.(pf.carriedContact() ?? waited.value.contact);
     return waited.value;
@@ -339,7 +361,7 @@ export async function runSuite(given: RunOptions): Promise<TestCaseResult[]> {
     {
       ...(options.signal ? { signal: options.signal } : {}),
       notStarted: (definition) => {
-        const result = notStartedResult(definition, 'run interrupted before this case started');
+        const result = notStartedResult(definition, NOT_STARTED_INTERRUPTED);
         options.onCaseFinished?.(result);
         return result;
       },

@@ -12,9 +12,9 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `nodeArgs` go before the script, e.g. `--import <preload>` to inject a fault into the CLI process. */
-export function startCli(args: string[], cwd: string, nodeArgs: string[] = []): { child: ChildProcess; done: Promise<CliRun> } {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `nodeArgs` go before the script, e.g. `--import <preload>` to inject a fault into the CLI process; `env` adds to this process's. */
+export function startCli(args: string[], cwd: string, nodeArgs: string[] = [], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliRun> } {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -23,8 +23,8 @@ export function startCli(args: string[], cwd: string, nodeArgs: string[] = []): 
   return { child, done };
 }
 
-export function runCli(args: string[], cwd: string, nodeArgs: string[] = []): Promise<CliRun> {
-  return startCli(args, cwd, nodeArgs).done;
+export function runCli(args: string[], cwd: string, nodeArgs: string[] = [], env: Record<string, string> = {}): Promise<CliRun> {
+  return startCli(args, cwd, nodeArgs, env).done;
 }
 
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { EventEmitter } from 'node:events';
 import { FakeClock } from '../../harness/core/clock.ts';
-import { installStopHandlers, signalExitCode, type StopSignal } from '../../harness/cli/stop-handlers.ts';
+import { holdStopSignals, installStopHandlers, releaseStopSignals, signalExitCode, type StopSignal } from '../../harness/cli/stop-handlers.ts';
 import { COUNTDOWN_MIN_MS, observeEventLog, observeUpperTester, windowName } from '../../harness/cli/wait-observer.ts';
 import type { UpperTester } from '../../harness/client/types.ts';
 import type { PfEventLog } from '../../harness/pf/types.ts';
@@ -122,6 +122,39 @@ describe('stop handlers: SIGINT, SIGTERM, SIGHUP and faults', () => {
     expect(handlers.signal).to.equal('SIGTERM');
     handlers.dispose();
     for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection']) expect(target.listenerCount(event), event).to.equal(0);
+  });
+
+  it('a signal held during start-up is the run\'s first signal once the handlers take over; the hold leaves no listener', () => {
+    const target = new EventEmitter();
+    const exits: number[] = [];
+    holdStopSignals(target, (code) => exits.push(code));
+    target.emit('SIGHUP');
+    const calls: string[] = [];
+    const handlers = installStopHandlers({ interrupt: (s) => calls.push(`interrupt ${s}`), exitNow: (s, code) => calls.push(`exit ${s} ${code}`), fault: () => calls.push('fault') }, target);
+    expect(handlers.signal).to.equal('SIGHUP');
+    expect(calls).to.deep.equal(['interrupt SIGHUP']);
+    target.emit('SIGTERM');
+    expect(calls).to.deep.equal(['interrupt SIGHUP', 'exit SIGTERM 129']);
+    expect(exits).to.deep.equal([]);
+    handlers.dispose();
+    for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP']) expect(target.listenerCount(event), event).to.equal(0);
+    expect(releaseStopSignals(() => calls.push('raised')), 'nothing left to release').to.equal(undefined);
+  });
+
+  it('a second signal during start-up exits at once; released, a held signal is raised again', () => {
+    const target = new EventEmitter();
+    const exits: number[] = [];
+    holdStopSignals(target, (code) => exits.push(code));
+    target.emit('SIGINT');
+    target.emit('SIGTERM');
+    expect(exits).to.deep.equal([130]);
+    const raised: StopSignal[] = [];
+    expect(releaseStopSignals((s) => raised.push(s))).to.equal('SIGINT');
+    expect(raised).to.deep.equal(['SIGINT']);
+    for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP']) expect(target.listenerCount(event), event).to.equal(0);
+    holdStopSignals(target, (code) => exits.push(code));
+    expect(releaseStopSignals((s) => raised.push(s)), 'no signal held').to.equal(undefined);
+    expect(raised).to.deep.equal(['SIGINT']);
   });
 
   it('exit codes follow the shell convention 128 + signal number', () => {

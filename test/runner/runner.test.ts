@@ -4,7 +4,7 @@ import { stamp, type MessageTraceEvent } from '../../harness/core/trace.ts';
 import type { ParticipatingFunctionApi, PfEventLog } from '../../harness/pf/types.ts';
 import { buildJunitXml } from '../../harness/reporters/junit.ts';
 import { buildMarkdownReport } from '../../harness/reporters/markdown.ts';
-import { runSuite, type StartPf } from '../../harness/runner/runner.ts';
+import { NOT_STARTED_INTERRUPTED, RUNNING_INTERRUPTED, runSuite, type StartPf } from '../../harness/runner/runner.ts';
 import { builtinConfig } from '../../harness/testcase/config.ts';
 import { defineTestCase, selectCases, type TestCaseDefinition } from '../../harness/testcase/definition.ts';
 import { aggregate, type TestCaseResult } from '../../harness/verdict/verdict.ts';
@@ -192,6 +192,24 @@ describe('runner', () => {
       ['slow', 'error'],
       ['later', 'skipped'],
     ]);
+  });
+
+  it('a case interrupted in any step — PF start, client start, REGISTER wait, the case itself — says so in the same words', async () => {
+    const hangs = (): Promise<never> => new Promise<never>(() => {});
+    const one = defineTestCase({ id: 'one', title: 'o', purpose: 'p', group: 'g', rules: ['invite.final-response'], run: hangs });
+    const steps: { step: string; startPf: StartPf; client: ClientFactory }[] = [
+      { step: 'PF start', startPf: () => hangs(), client: fakeClient().factory },
+      { step: 'client start', startPf, client: { description: 'fake', create: () => ({ description: 'fake', upperTester: null, start: hangs, stop: async () => {} }) } },
+      { step: 'REGISTER wait', startPf: async () => ({ ...fakePf(() => {}), waitForRegistration: hangs }) as ParticipatingFunctionApi, client: fakeClient().factory },
+      { step: 'case', startPf, client: fakeClient().factory },
+    ];
+    for (const { step, startPf: start, client } of steps) {
+      const controller = new AbortController();
+      const pending = runSuite({ cases: [one, one], client, config: builtinConfig(), startPf: start, signal: controller.signal, onCaseStart: () => setImmediate(() => controller.abort()) });
+      const [running, later] = await pending;
+      expect([running!.outcome, running!.error?.message], step).to.deep.equal(['error', RUNNING_INTERRUPTED]);
+      expect([later!.outcome, later!.skipReason], step).to.deep.equal(['skipped', NOT_STARTED_INTERRUPTED]);
+    }
   });
 
   it('rejects findings for rules a case does not declare', async () => {
