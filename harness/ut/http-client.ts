@@ -1,11 +1,12 @@
 /**
  * The harness side of the UT protocol: an UpperTester whose operations are HTTP requests to the
  * client vendor's test shim (`--ut <url>`). It reads the capabilities first, so `supports` is
- * what the shim says it implements, and every outcome (refused, slow, garbage, the shim's own
- * error) comes back as a UtResult value, never a throw.
+ * what the shim says it implements, and every outcome (refused, slow, garbage, oversized, the
+ * shim's own error) comes back as a UtResult value with a `UT_…` code, never a throw or a hang:
+ * the exchange is bounded by http-transport.ts, and each request by `timeoutMs` as a whole.
  */
 import type { ClientState, UpperTester, UtOperation, UtResult } from '../client/types.ts';
-import { systemClock, type Clock } from '../core/clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../core/clock.ts';
 import { discardTrace, stamp, type Endpoint, type MessageTraceEvent, type TraceSink } from '../core/trace.ts';
 import type { z } from 'zod';
 import {
@@ -24,11 +25,15 @@ import {
   type Route,
   type WireOperation,
 } from './protocol.ts';
+import { nodeHttpTransport, UT_RESPONSE_LIMITS, type UtHttpExchange, type UtHttpLimits, type UtHttpTransport } from './http-transport.ts';
 
 export interface HttpUpperTesterOptions {
-  /** Per request, including reading the response body. */
+  /** Per request: connecting, sending, the response's headers and its whole body. */
   timeoutMs: number;
-  fetchImpl?: typeof fetch;
+  /** How requests reach the shim (default node:http with the bounds below); tests inject one. */
+  transport?: UtHttpTransport;
+  /** Bounds on what a shim's response can make the harness hold (default UT_RESPONSE_LIMITS). */
+  limits?: Partial<UtHttpLimits>;
   clock?: Clock;
   trace?: TraceSink;
   actor?: string;
@@ -47,6 +52,8 @@ export interface HttpUpperTester extends UpperTester, Partial<InvitationAcceptin
 type Exchange<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
 const SPEC_HINT = 'see docs/upper-tester.md';
+/** Failures of the HTTP exchange itself (http-transport.ts), as opposed to what the body says. */
+const TRANSPORT_CODES: ReadonlySet<string> = new Set(['UT_BAD_HTTP', 'UT_RESPONSE_TOO_LARGE', 'UT_RESPONSE_HEADERS_TOO_LARGE', 'UT_BAD_URL']);
 
 /** `http://h:p`, `http://h:p/`, `http://h:p/ut/v1` and `http://h:p/shim/` all name the same kind of base. */
 export function resolveUtBase(baseUrl: string): UtResult<string> {
@@ -71,14 +78,22 @@ function endpointOf(url: string): Endpoint {
   return { address: u.hostname.replace(/^\[|\]$/g, ''), port };
 }
 
-function causeOf(e: unknown): string {
-  const err = e as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = err?.cause?.code ?? err?.cause?.message;
-  return cause ? `${err.message ?? 'error'} (${cause})` : String(err?.message ?? e);
+/** A shim's own error code: `UT_` and capitals, as docs/upper-tester.md defines them; anything else is no error body. */
+const SHIM_CODE = /^UT_[A-Z0-9_]{1,60}$/;
+/** Characters of a shim's error message kept for the reports. */
+const SHIM_MESSAGE_CHARS = 2048;
+/** Characters of a body shown when it is not what the protocol says. */
+const BODY_EXCERPT_CHARS = 120;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
 }
 
 class Requester {
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: UtHttpTransport;
+  private readonly limits: UtHttpLimits;
   private readonly clock: Clock;
   private readonly trace: TraceSink;
   private readonly actor: string;
@@ -88,56 +103,70 @@ class Requester {
     readonly base: string,
     private readonly options: HttpUpperTesterOptions,
   ) {
-    this.fetchImpl = options.fetchImpl ?? fetch;
+    this.transport = options.transport ?? nodeHttpTransport;
+    this.limits = { ...UT_RESPONSE_LIMITS, ...options.limits };
     this.clock = options.clock ?? systemClock;
     this.trace = options.trace ?? discardTrace;
     this.actor = options.actor ?? 'ut-client';
     this.remote = endpointOf(base);
   }
 
-  /** One request with a timeout; the body is validated with `schema` when the shim says ok. */
+  /** One request within the timeout (every wait of it); the body is validated with `schema` when the shim says ok. */
   async call<S extends z.ZodType>(route: Route, body: unknown, schema: S): Promise<Exchange<z.infer<S>>> {
     const url = `${this.base}${route.path}`;
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     const controller = new AbortController();
-    let timedOut = false;
-    const timer = this.clock.setTimer(this.options.timeoutMs, () => {
-      timedOut = true;
-      controller.abort();
+    let timer: TimerHandle | undefined;
+    // The transport ends its waits on the abort; the race makes sure of it whatever the transport.
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = this.clock.setTimer(this.options.timeoutMs, () => {
+        controller.abort();
+        resolve('timeout');
+      });
     });
-    let status: number;
+    this.emit('out', `${route.method} ${route.path}`, payload ?? Buffer.alloc(0));
+    const headers: Record<string, string> = payload === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' };
+    let exchange: UtHttpExchange | 'timeout';
+    try {
+      exchange = await Promise.race([this.transport({ method: route.method, url, headers, ...(payload === undefined ? {} : { body: payload }) }, this.limits, controller.signal), deadline]);
+    } catch (error) {
+      // A transport must not throw; one that does is a shim we could not talk to, not a crash.
+      exchange = utFailure('UT_UNREACHABLE', `${route.method} ${url}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      timer?.cancel();
+    }
+    if (exchange === 'timeout' || (!exchange.ok && controller.signal.aborted)) {
+      return utFailure('UT_TIMEOUT', `${route.method} ${url}: no complete answer within ${this.options.timeoutMs} ms`);
+    }
+    if (!exchange.ok) return exchange;
+    const { status, body: bytes } = exchange.response;
+    this.emit('in', `${status} ${route.method} ${route.path}`, bytes);
+    const where = `${route.method} ${url} → HTTP ${status}`;
     let text: string;
     try {
-      this.emit('out', `${route.method} ${route.path}`, payload ?? Buffer.alloc(0));
-      const headers: Record<string, string> = payload === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' };
-      const response = await this.fetchImpl(url, { method: route.method, signal: controller.signal, headers, ...(payload === undefined ? {} : { body: payload }) });
-      status = response.status;
-      text = await response.text();
-    } catch (e) {
-      if (timedOut) return utFailure('UT_TIMEOUT', `${route.method} ${url}: no answer within ${this.options.timeoutMs} ms`);
-      return utFailure('UT_UNREACHABLE', `${route.method} ${url}: ${causeOf(e)}`);
-    } finally {
-      timer.cancel();
+      text = strictUtf8.decode(bytes);
+    } catch {
+      return utFailure(status >= 200 && status < 300 ? 'UT_BAD_RESPONSE' : 'UT_HTTP_ERROR', `${where} with a body that is not UTF-8 (RFC 8259 §8.1)`);
     }
-    this.emit('in', `${status} ${route.method} ${route.path}`, Buffer.from(text, 'utf8'));
-    const where = `${route.method} ${url} → HTTP ${status}`;
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      const excerpt = text.length > 120 ? `${text.slice(0, 120)}…` : text;
-      return utFailure(status >= 200 && status < 300 ? 'UT_BAD_RESPONSE' : 'UT_HTTP_ERROR', `${where} with a body that is not JSON: ${JSON.stringify(excerpt)}`);
+      return utFailure(status >= 200 && status < 300 ? 'UT_BAD_RESPONSE' : 'UT_HTTP_ERROR', `${where} with a body that is not JSON: ${JSON.stringify(cut(text, BODY_EXCERPT_CHARS))}`);
     }
     const error = ErrorResponse.safeParse(json);
-    if (error.success) return utFailure(error.data.code, error.data.message);
+    if (error.success) {
+      if (!SHIM_CODE.test(error.data.code)) return utFailure('UT_BAD_RESPONSE', `${where}: an error body whose code ${JSON.stringify(cut(error.data.code, 64))} is not UT_ and capitals (${SPEC_HINT})`);
+      return utFailure(error.data.code, cut(error.data.message, SHIM_MESSAGE_CHARS));
+    }
     if (status < 200 || status >= 300) return utFailure('UT_HTTP_ERROR', `${where} without an error body {ok:false, code, message}`);
     const checked = schema.safeParse(json);
-    if (!checked.success) return utFailure('UT_BAD_RESPONSE', `${where}, body does not match the protocol: ${describeIssues(checked.error.issues).message}`);
+    if (!checked.success) return utFailure('UT_BAD_RESPONSE', `${where}, body does not match the protocol: ${cut(describeIssues(checked.error.issues).message, SHIM_MESSAGE_CHARS)}`);
     return { ok: true, value: checked.data };
   }
 
   private emit(direction: 'in' | 'out', summary: string, bytes: Buffer): void {
-    // fetch hides the local socket; the trace says so rather than invent a port.
+    // One connection per request, its local port not kept: the trace says so rather than invent one.
     this.trace(stamp<MessageTraceEvent>({
       kind: 'message', protocol: 'ut', transport: 'tcp', local: { address: '', port: 0 }, remote: this.remote,
       actor: this.actor, direction, bytes, summary, diagnostics: [],
@@ -160,6 +189,8 @@ export async function connectHttpUpperTester(baseUrl: string, options: HttpUpper
     if (capabilities.code === 'UT_TIMEOUT') {
       return utFailure('UT_TIMEOUT', `the upper tester at ${base.value} did not answer ${asked} within ${options.timeoutMs} ms; check the URL or raise the UT timeout`);
     }
+    // Broken or oversized HTTP keeps its own code: the fix is in the shim's HTTP, not its protocol.
+    if (TRANSPORT_CODES.has(capabilities.code)) return utFailure(capabilities.code, `the upper tester at ${base.value}: ${capabilities.message}`);
     return utFailure('UT_PROTOCOL_MISMATCH', `${base.value} does not speak ${UT_PROTOCOL} v${UT_VERSION}: ${capabilities.message}. ${asked} must answer {"ok":true,"protocol":"${UT_PROTOCOL}","version":${UT_VERSION},"operations":[…]}; ${SPEC_HINT}`);
   }
   const c = capabilities.value;
@@ -177,7 +208,7 @@ export async function connectHttpUpperTester(baseUrl: string, options: HttpUpper
     baseUrl: base.value,
     operations,
     supports,
-    ...(c.implementation === undefined ? {} : { implementation: c.implementation }),
+    ...(c.implementation === undefined ? {} : { implementation: cut(c.implementation, 200) }),
     queueMessage: (group, text) => guarded('queueMessage', async () => done(await requester.call(routeFor('queueMessage'), { group, text }, OkResponse))),
     goOffline: () => guarded('goOffline', async () => done(await requester.call(routeFor('goOffline'), {}, OkResponse))),
     goOnline: () => guarded('goOnline', async () => done(await requester.call(routeFor('goOnline'), {}, OkResponse))),

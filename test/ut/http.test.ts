@@ -8,6 +8,7 @@ import { CONFORMING } from '../../harness/reference-client/behaviour.ts';
 import { ReferenceClient } from '../../harness/reference-client/client.ts';
 import { connectHttpUpperTester, resolveUtBase, type HttpUpperTester } from '../../harness/ut/http-client.ts';
 import { serveUpperTester, type ServedUpperTester } from '../../harness/ut/http-server.ts';
+import { nodeHttpTransport, type UtHttpTransport } from '../../harness/ut/http-transport.ts';
 import { UT_BODY_LIMIT, type InvitationAccepting } from '../../harness/ut/protocol.ts';
 
 const GROUP = 'sip:grp-7f3a@conf.example.net';
@@ -313,11 +314,11 @@ describe('ut: unsupported operations', () => {
   let ut: HttpUpperTester;
   before(async () => {
     served = await serveUpperTester(minimalUt(['queueMessage', 'goOffline', 'goOnline']));
-    const counting: typeof fetch = (input, init) => {
+    const counting: UtHttpTransport = (request, limits, signal) => {
       requests += 1;
-      return fetch(input, init);
+      return nodeHttpTransport(request, limits, signal);
     };
-    const r = await connectHttpUpperTester(served.url, { timeoutMs: 2000, fetchImpl: counting });
+    const r = await connectHttpUpperTester(served.url, { timeoutMs: 2000, transport: counting });
     if (!r.ok) throw new Error(r.message);
     ut = r.value;
   });
@@ -382,9 +383,9 @@ describe('ut: connection failures are values with a fix in the message', () => {
 
   it('the timeout runs on the injected Clock', async () => {
     const clock = new FakeClock();
-    const neverAnswers: typeof fetch = (_input, init) =>
-      new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-    const pending = connectHttpUpperTester('http://192.0.2.1:9', { timeoutMs: 5000, clock, fetchImpl: neverAnswers });
+    // Not even the abort ends it: the client's own race does.
+    const neverAnswers: UtHttpTransport = () => new Promise<never>(() => {});
+    const pending = connectHttpUpperTester('http://192.0.2.1:9', { timeoutMs: 5000, clock, transport: neverAnswers });
     clock.advance(4999);
     await Promise.resolve();
     expect(clock.pendingCount).to.equal(1);
@@ -431,19 +432,21 @@ describe('ut: connection failures are values with a fix in the message', () => {
   });
 });
 
-describe('ut: bad responses from a shim (fetchImpl stub)', () => {
+describe('ut: bad responses from a shim (transport stub)', () => {
   const capabilities = { ok: true, protocol: 'cpm-harness-ut', version: 1, operations: ['queueMessage', 'state', 'goOnline', 'someFutureOp'] };
-  function stub(routes: Record<string, () => Response>): typeof fetch {
-    return async (input) => {
-      const path = new URL(String(input)).pathname;
-      const make = routes[path];
-      return make ? make() : new Response('{}', { status: 500 });
+  type Reply = { status: number; body: string };
+  function stub(routes: Record<string, () => Reply>): UtHttpTransport {
+    return async (request) => {
+      const path = new URL(request.url).pathname;
+      const reply = routes[path]?.() ?? { status: 500, body: '{}' };
+      return { ok: true, response: { status: reply.status, headers: {}, body: Buffer.from(reply.body, 'utf8') } };
     };
   }
-  const json = (body: unknown, status = 200): Response => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  const text = (body: string, status = 200): Reply => ({ status, body });
+  const json = (body: unknown, status = 200): Reply => ({ status, body: JSON.stringify(body) });
 
-  async function shim(routes: Record<string, () => Response>): Promise<HttpUpperTester> {
-    const r = await connectHttpUpperTester('http://192.0.2.7:8080', { timeoutMs: 1000, fetchImpl: stub({ '/ut/v1/capabilities': () => json(capabilities), ...routes }) });
+  async function shim(routes: Record<string, () => Reply>): Promise<HttpUpperTester> {
+    const r = await connectHttpUpperTester('http://192.0.2.7:8080', { timeoutMs: 1000, transport: stub({ '/ut/v1/capabilities': () => json(capabilities), ...routes }) });
     if (!r.ok) throw new Error(r.message);
     return r.value;
   }
@@ -454,12 +457,12 @@ describe('ut: bad responses from a shim (fetchImpl stub)', () => {
   });
 
   it('non-JSON 200 → UT_BAD_RESPONSE', async () => {
-    const ut = await shim({ '/ut/v1/queue-message': () => new Response('OK', { status: 200 }) });
+    const ut = await shim({ '/ut/v1/queue-message': () => text('OK') });
     expect(expectFailure(await ut.queueMessage(GROUP, 'x'), 'UT_BAD_RESPONSE')).to.contain('"OK"');
   });
 
   it('non-JSON 502 → UT_HTTP_ERROR', async () => {
-    const ut = await shim({ '/ut/v1/online': () => new Response('Bad Gateway', { status: 502 }) });
+    const ut = await shim({ '/ut/v1/online': () => text('Bad Gateway', 502) });
     expect(expectFailure(await ut.goOnline(), 'UT_HTTP_ERROR')).to.contain('HTTP 502');
   });
 
@@ -478,16 +481,25 @@ describe('ut: bad responses from a shim (fetchImpl stub)', () => {
     expect(expectFailure(await ut.state(), 'UT_BAD_RESPONSE')).to.contain('groups.0.state');
   });
 
-  it('a network error mid-way → UT_UNREACHABLE', async () => {
+  it('an error code that is not UT_ and capitals → UT_BAD_RESPONSE; a long shim message is cut', async () => {
+    const ut = await shim({
+      '/ut/v1/online': () => json({ ok: false, code: 'boom\u0000', message: 'x' }, 422),
+      '/ut/v1/state': () => json({ ok: false, code: 'UT_NO_NETWORK', message: 'm'.repeat(100_000) }, 422),
+    });
+    expect(expectFailure(await ut.goOnline(), 'UT_BAD_RESPONSE')).to.contain('is not UT_');
+    expect(expectFailure(await ut.state(), 'UT_NO_NETWORK').length).to.be.below(2200);
+  });
+
+  it('a transport that throws → UT_UNREACHABLE, not an exception', async () => {
     let calls = 0;
-    const flaky: typeof fetch = async () => {
+    const throwing: UtHttpTransport = async (request, limits, signal) => {
       calls += 1;
-      if (calls === 1) return json(capabilities);
-      throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      if (calls === 1) return stub({ '/ut/v1/capabilities': () => json(capabilities) })(request, limits, signal);
+      throw new Error('transport bug');
     };
-    const r = await connectHttpUpperTester('http://192.0.2.7:8080', { timeoutMs: 1000, fetchImpl: flaky });
+    const r = await connectHttpUpperTester('http://192.0.2.7:8080', { timeoutMs: 1000, transport: throwing });
     if (!r.ok) throw new Error(r.message);
-    expect(expectFailure(await r.value.goOnline(), 'UT_UNREACHABLE')).to.contain('ECONNRESET');
+    expect(expectFailure(await r.value.goOnline(), 'UT_UNREACHABLE')).to.contain('transport bug');
   });
 });
 
