@@ -6,6 +6,8 @@
  */
 import { expect } from 'chai';
 import net from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { UtResult } from '../../harness/client/types.ts';
 import { connectHttpUpperTester, type HttpUpperTester } from '../../harness/ut/http-client.ts';
 import { UT_RESPONSE_LIMITS } from '../../harness/ut/http-transport.ts';
@@ -16,6 +18,13 @@ const TIMEOUT_MS = 400;
 /** What the shim sends is far larger than this; the harness must not hold it. */
 const MAX_HEAP_GROWTH = 24 * 1024 * 1024;
 const CHUNK = Buffer.alloc(64 * 1024, 'a');
+
+/** A full collection before each reading: retained bytes, not the garbage the in-process shim made. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+const collect = collector();
 
 /** How the shim answers GET /ut/v1/state: writes to the socket, may keep writing until it closes. */
 type Behaviour = (socket: net.Socket) => void;
@@ -113,6 +122,7 @@ describe('ut: a hostile shim is a UT failure with a code, never a crash, a hang 
   for (const hostile of HOSTILE) {
     it(`${hostile.name} → ${hostile.code}`, async () => {
       behaviour = hostile.behave;
+      collect();
       const heapBefore = process.memoryUsage().heapUsed;
       const started = performance.now();
       const result: UtResult<unknown> = await ut.state();
@@ -123,6 +133,7 @@ describe('ut: a hostile shim is a UT failure with a code, never a crash, a hang 
       expect(result.message).to.match(hostile.says);
       expect(result.message.length, 'the message stays short').to.be.below(600);
       expect(elapsed, 'within the request timeout').to.be.below(TIMEOUT_MS + 1_000);
+      collect();
       expect(process.memoryUsage().heapUsed - heapBefore, 'heap growth').to.be.below(MAX_HEAP_GROWTH);
       // The shim is still usable once it answers properly.
       behaviour = reply(`HTTP/1.1 200 OK\r\nContent-Length: ${STATE.length}\r\n\r\n`, STATE);
