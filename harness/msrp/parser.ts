@@ -15,6 +15,12 @@
  * - Without a body the end-line is the first line starting with `-------`; a different id there is
  *   MSRP_ENDLINE_MISMATCH and the frame still ends at that line.
  * Diagnostic offsets are relative to the start of the frame's raw bytes.
+ *
+ * A pending body is held as the list of its reads (small reads copied into an owned tail), each
+ * read searched for the end-line on arrival (seams through a carry of fewer than 45 bytes), and
+ * joined into one buffer once, when body() can decide the frame: then only the frame's bytes are
+ * copied and the rest of the last read is parsed without a copy. The decisions are body()'s own,
+ * over the joined bytes, so the frames do not depend on the reads.
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
 import { DEFAULT_LIMITS } from '../core/limits.ts';
@@ -60,6 +66,11 @@ const FLAGS = new Set([0x24, 0x2b, 0x23]); // $ + #
 const HNAME = /^[A-Za-z][A-Za-z0-9!#$%&'*+\-.^_`|~]*$/;
 // Longest possible end-line after CRLF: 7 hyphens + 32-char id + flag + CRLF.
 const MAX_ENDLINE_TAIL = 7 + 32 + 1 + 2;
+/** Bytes from an end-line's first octet that decide probeEndLine: CRLF, the tail, one more for the LF check. */
+const PROBE_WINDOW = 2 + MAX_ENDLINE_TAIL + 1;
+/** While a body is pending, reads at least this long are kept by reference, shorter ones copied. */
+const COPY_READS_BELOW = 32768;
+const TAIL_BYTES = 65536;
 
 interface Head {
   frame: MsrpFrame;
@@ -94,6 +105,22 @@ export class MsrpStreamParser {
   private garbageScanFrom = 0;
   /** False while the store is a caller's buffer, which must never be written to. */
   private storeOwned = false;
+  /**
+   * While a body is pending: the unparsed bytes as a list of reads (the first is the store's
+   * unparsed region), searched read by read and joined once, when the frame's end is known.
+   * Null otherwise (the store holds every unparsed byte).
+   */
+  private parts: Buffer[] | null = null;
+  /** Total length of `parts`. */
+  private partsLength = 0;
+  /** Probe of the end-line where Byte-Range says the body ends: 'no' once decided (it cannot change). */
+  private probeDecided = false;
+  /** Owned buffer that small reads are copied into while in parts mode (dropped at the join: raw slices may alias it). */
+  private tail: Buffer | null = null;
+  private tailUsed = 0;
+  /** Index in parts of the view over the tail that small reads extend, or -1. */
+  private tailPart = -1;
+  private tailPartStart = 0;
 
   constructor(options: MsrpParserOptions = {}) {
     this.maxHeaderBytes = options.maxHeaderBytes ?? 16384;
@@ -101,26 +128,35 @@ export class MsrpStreamParser {
   }
 
   push(chunk: Buffer): ParsedMsrpFrame[] {
-    this.append(chunk);
     const out: ParsedMsrpFrame[] = [];
+    if (this.parts !== null) {
+      if (chunk.length === 0) return out;
+      const cut = this.bodyRead(chunk);
+      if (cut === -1) return out;
+      this.join(out, cut, false);
+      return out;
+    }
+    this.append(chunk);
     this.drain(out, false);
     return out;
   }
 
   /** Unparsed bytes (a partial frame or held garbage), copied. */
   pending(): Buffer {
+    if (this.parts !== null) return Buffer.concat(this.parts, this.partsLength);
     return Buffer.from(this.store.subarray(this.start, this.len));
   }
 
   /** How many bytes are unparsed, without copying them. */
   get pendingLength(): number {
-    return this.len - this.start;
+    return this.parts !== null ? this.partsLength : this.len - this.start;
   }
 
   /** The stream closed: whatever is left becomes frames with diagnostics; the parser is reset. */
   end(): ParsedMsrpFrame[] {
     const out: ParsedMsrpFrame[] = [];
-    this.drain(out, true);
+    if (this.parts !== null) this.join(out, this.partsLength, true);
+    else this.drain(out, true);
     const left = this.store.subarray(this.start, this.len);
     if (left.length > 0) {
       const garbage = !startsWithPrefix(left, MSRP_SP);
@@ -150,7 +186,7 @@ export class MsrpStreamParser {
       return;
     }
     const used = this.len - this.start;
-    const next = Buffer.allocUnsafe(Math.max(this.expectedBytes(used + chunk.length), 2 * (used + chunk.length), 65536));
+    const next = Buffer.allocUnsafe(Math.max(2 * (used + chunk.length), 65536));
     this.store.copy(next, 0, this.start, this.len);
     chunk.copy(next, used);
     this.store = next;
@@ -161,14 +197,154 @@ export class MsrpStreamParser {
   }
 
   /**
-   * Bytes the pending frame will need when its Byte-Range says how long the body is (bounded by
-   * the body limit): growing to that at once copies each read once, instead of re-copying the
-   * whole store at every doubling while a large body arrives in 64 KiB reads.
+   * One read while a body is pending (parts mode): looks for the frame's end in the new bytes
+   * only, exactly as body() would over the joined bytes, without joining them. Returns how many
+   * leading bytes to join so that body() decides the frame (-1: body() would wait; nothing is
+   * joined, the read is kept by reference).
    */
-  private expectedBytes(atLeast: number): number {
-    const head = this.head;
-    if (head === null || head.declaredLength === undefined || head.declaredLength > this.maxBodyBytes) return atLeast;
-    return head.bodyStart + head.declaredLength + 2 + MAX_ENDLINE_TAIL;
+  private bodyRead(chunk: Buffer): number {
+    const head = this.head!;
+    const needle = head.needle;
+    const base = this.partsLength;
+    // Bytes [scanFrom, base) are fewer than needle + 3 (a seam or a candidate waiting for its flag).
+    const carryLength = base - head.scanFrom;
+    const stored = this.addPart(chunk);
+    const total = this.partsLength;
+    const last = this.parts![this.parts!.length - 1]!;
+    const lastStart = total - last.length;
+    let found: Scan;
+    if (head.scanFrom >= lastStart) {
+      // The carry and the read are contiguous (one read, or small reads copied into the tail).
+      found = scanOwn(last, head.scanFrom - lastStart, lastStart, needle);
+    } else {
+      found = { kind: 'none', at: -1 };
+      if (carryLength > 0) {
+        // Candidates that start in the carry: searched in carry + the read's first bytes.
+        const seam = this.slice(head.scanFrom, Math.min(total, base + needle.length + 2));
+        const s = scanOwn(seam.subarray(0, Math.min(seam.length, carryLength + needle.length + 2)), 0, head.scanFrom, needle, carryLength);
+        if (s.kind !== 'none') found = s;
+      }
+      if (found.kind === 'none') found = scanOwn(stored, 0, base, needle);
+    }
+    if (found.kind === 'none') head.scanFrom = Math.max(head.bodyStart, total - needle.length + 1);
+    else head.scanFrom = found.at;
+    return this.waitOrCut(found.kind === 'own' ? found.at : -1, total);
+  }
+
+  /**
+   * Keeps a read in the parts: by reference when it is large, copied into an owned tail buffer
+   * when it is small (so a body trickling in tiny reads holds about its own size, not one Buffer
+   * object, or one socket buffer, per read). Returns the read's bytes as stored.
+   */
+  private addPart(chunk: Buffer): Buffer {
+    const parts = this.parts!;
+    this.partsLength += chunk.length;
+    if (chunk.length >= COPY_READS_BELOW) {
+      parts.push(chunk);
+      return chunk;
+    }
+    if (this.tail === null || this.tailUsed + chunk.length > this.tail.length) {
+      this.tail = Buffer.allocUnsafe(TAIL_BYTES);
+      this.tailUsed = 0;
+      this.tailPart = -1;
+    }
+    const tail = this.tail;
+    chunk.copy(tail, this.tailUsed);
+    const stored = tail.subarray(this.tailUsed, this.tailUsed + chunk.length);
+    if (this.tailPart === parts.length - 1) parts[this.tailPart] = tail.subarray(this.tailPartStart, this.tailUsed + chunk.length);
+    else {
+      this.tailPart = parts.length;
+      this.tailPartStart = this.tailUsed;
+      parts.push(stored);
+    }
+    this.tailUsed += chunk.length;
+    return stored;
+  }
+
+  /** Whether body() would decide the frame now, and over how many leading bytes; -1 to wait. */
+  private waitOrCut(own: number, total: number): number {
+    const head = this.head!;
+    const expectedAt = head.declaredLength === undefined ? -1 : head.bodyStart + head.declaredLength;
+    let probe: EndLineProbe['kind'] | 'skip' = 'skip';
+    if (expectedAt !== -1 && (own === -1 || own > expectedAt)) {
+      if (this.probeDecided) probe = 'no';
+      else {
+        const result = probeEndLine(this.slice(expectedAt, Math.min(total, expectedAt + PROBE_WINDOW)), 0);
+        if (result.kind === 'yes' && result.tid !== head.frame.transactionId) return total;
+        probe = result.kind;
+        if (probe === 'no' || probe === 'yes') this.probeDecided = true;
+      }
+    }
+    if (own !== -1) {
+      const ownEnd = own + head.needle.length + 3;
+      // body() may still look at the probe window after its own end-line.
+      return probe === 'skip' ? ownEnd : Math.min(total, Math.max(ownEnd, expectedAt + PROBE_WINDOW));
+    }
+    if (probe === 'more') return -1;
+    const overLimit = total - head.bodyStart > this.maxBodyBytes + head.needle.length + 3;
+    return overLimit ? total : -1;
+  }
+
+  /** Bytes [from, to) of the parts, copied when they span reads; walks back from the last read (ranges near the end only). */
+  private slice(from: number, to: number): Buffer {
+    const parts = this.parts!;
+    if (from >= to) return EMPTY;
+    let i = parts.length - 1;
+    let partStart = this.partsLength - parts[i]!.length;
+    while (partStart > from) partStart -= parts[--i]!.length;
+    const first = parts[i]!;
+    if (to - partStart <= first.length) return first.subarray(from - partStart, to - partStart);
+    const out = Buffer.allocUnsafe(to - from);
+    let written = first.copy(out, 0, from - partStart);
+    while (written < out.length) written += parts[++i]!.copy(out, written, 0, out.length - written);
+    return out;
+  }
+
+  /**
+   * Leaves parts mode: the first `cut` bytes become the store (one copy, or none when they lie in
+   * one read), body() decides the frame over them, and the bytes after the cut are parsed as
+   * further reads (adopted without a copy once the store is empty).
+   */
+  private join(out: ParsedMsrpFrame[], cut: number, atEnd: boolean): void {
+    const parts = this.parts!;
+    this.parts = null;
+    this.partsLength = 0;
+    this.probeDecided = false;
+    this.tail = null;
+    this.tailPart = -1;
+    let joined: Buffer;
+    const rest: Buffer[] = [];
+    if (cut <= parts[0]!.length) {
+      joined = parts[0]!.subarray(0, cut);
+      if (cut < parts[0]!.length) rest.push(parts[0]!.subarray(cut));
+      for (let i = 1; i < parts.length; i++) rest.push(parts[i]!);
+    } else {
+      joined = Buffer.allocUnsafe(cut);
+      let written = 0;
+      for (const part of parts) {
+        if (written < cut) {
+          const n = part.copy(joined, written, 0, Math.min(part.length, cut - written));
+          written += n;
+          if (n < part.length) rest.push(part.subarray(n));
+        } else rest.push(part);
+      }
+    }
+    this.store = joined;
+    this.storeOwned = false;
+    this.start = 0;
+    this.len = joined.length;
+    this.drain(out, atEnd && rest.length === 0);
+    for (let i = 0; i < rest.length; i++) {
+      const last = i === rest.length - 1;
+      if (this.parts !== null) {
+        const c = this.bodyRead(rest[i]!);
+        if (c !== -1) this.join(out, c, atEnd && last);
+        else if (atEnd && last) this.join(out, this.partsLength, true);
+        continue;
+      }
+      this.append(rest[i]!);
+      this.drain(out, atEnd && last);
+    }
   }
 
   private emit(out: ParsedMsrpFrame[], frame: MsrpFrame | null, length: number, diagnostics: Diagnostic[]): void {
@@ -208,7 +384,17 @@ export class MsrpStreamParser {
         }
         this.head = outcome.head;
       }
-      if (!this.body(out, data, this.head, atEnd)) return;
+      if (!this.body(out, data, this.head, atEnd)) {
+        // Wait for the end-line with the reads kept by reference, not copied into the store.
+        if (!atEnd) {
+          this.parts = [data];
+          this.partsLength = data.length;
+          this.probeDecided = false;
+          this.tail = null;
+          this.tailPart = -1;
+        }
+        return;
+      }
     }
   }
 
@@ -310,6 +496,30 @@ export class MsrpStreamParser {
     this.head = null;
     this.emit(out, frame, frameEnd, diags);
   }
+}
+
+type Scan = { kind: 'own' | 'more' | 'none'; at: number };
+
+/**
+ * First own end-line candidate in buf from `from` (starting before `below`): 'own' when its flag
+ * and CRLF are there, 'more' when they have not arrived; candidates with a wrong flag are skipped,
+ * as body() does. `at` is the candidate's offset plus `origin`.
+ */
+function scanOwn(buf: Buffer, from: number, origin: number, needle: Buffer, below = Infinity): Scan {
+  for (;;) {
+    const p = buf.indexOf(needle, from);
+    if (p === -1 || p >= below) return { kind: 'none', at: -1 };
+    const verdict = ownEndLineAt(buf, p + needle.length);
+    if (verdict === 'yes') return { kind: 'own', at: origin + p };
+    if (verdict === 'more') return { kind: 'more', at: origin + p };
+    from = p + 1;
+  }
+}
+
+/** Is there a flag and CRLF at `f` (just past an own-id needle)? 'more' until the three bytes are in. */
+function ownEndLineAt(data: Buffer, f: number): 'yes' | 'no' | 'more' {
+  if (data.length < f + 3) return 'more';
+  return FLAGS.has(data[f]!) && data[f + 1] === CR && data[f + 2] === LF ? 'yes' : 'no';
 }
 
 function startsWithPrefix(data: Buffer, prefix: Buffer): boolean {

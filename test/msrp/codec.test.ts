@@ -288,3 +288,87 @@ describe('msrp/parser: property — any split gives the same frames', () => {
     }
   });
 });
+
+describe('msrp/parser: a pending body is kept as its reads — same frames as one read', () => {
+  const head = (tid: string, extra: string) =>
+    `MSRP ${tid} SEND\r\nTo-Path: msrp://a:1/x;tcp\r\nFrom-Path: msrp://b:2/y;tcp\r\nMessage-ID: mid00001\r\n${extra}Content-Type: text/plain\r\n\r\n`;
+  const nearMisses = (tid: string, n: number) => `x\r\n-------${tid}X\r\n-------${tid}\r\n-------zz\r\n`.repeat(n);
+  const frames = [
+    // Own end-line after the declared end (MSRP_BYTE_RANGE_MISMATCH), near-misses of its own id on the way.
+    Buffer.from(`${head('tidA0001', 'Byte-Range: 1-10/*\r\n')}${nearMisses('tidA0001', 3)}\r\n-------tidA0001$\r\n`, 'latin1'),
+    // A foreign end-line exactly where Byte-Range says the body ends wins over the own one later.
+    Buffer.from(`${head('tidB0001', 'Byte-Range: 1-120/*\r\n')}${nearMisses('tidB0001', 4).slice(0, 120)}\r\n-------other01$\r\n${'y'.repeat(40)}\r\n-------tidB0001$\r\n`, 'latin1'),
+    golden('2.7-200.msrp'),
+    // No Byte-Range, no own end-line: the first foreign end-line ends it (at the body limit or at close); the rest is garbage.
+    Buffer.from(`${head('tidC0001', '')}${'z'.repeat(150)}\r\n-------foreign1+\r\n${'z'.repeat(400)}\r\n`, 'latin1'),
+    golden('2.7-send-cpim.msrp'),
+    golden('2.8-chunk1.msrp'),
+  ];
+  // A large body full of near-misses of its own end-line (only under the larger body limit: past a
+  // limit, what ends a frame depends on how much has arrived, by design).
+  const large = Buffer.from(`${head('tidE0001', 'Byte-Range: 1-2400/2400\r\n')}${nearMisses('tidE0001', 100).slice(0, 2400)}\r\n-------tidE0001#\r\n`, 'latin1');
+  const streams = {
+    'body limit 4000': Buffer.concat([...frames.slice(0, 5), large, frames[5]!]),
+    'body limit 256': Buffer.concat([...frames.slice(0, 4), golden('2.6-bind-200.msrp')]),
+  };
+  const limits = { 'body limit 4000': { maxBodyBytes: 4000 }, 'body limit 256': { maxBodyBytes: 256 } };
+
+  it('the one-read parse has the expected frames and diagnostics', () => {
+    const stream = streams['body limit 256'];
+    const items = parseAll(stream, new MsrpStreamParser(limits['body limit 256']));
+    expect(Buffer.concat(items.map((i) => i.raw)).equals(stream)).to.equal(true);
+    expect(items.map((i) => i.diagnostics.map((d) => d.code))).to.deep.equal([
+      ['MSRP_BYTE_RANGE_MISMATCH'],
+      ['MSRP_ENDLINE_MISMATCH'],
+      ['MSRP_GARBAGE'],
+      [],
+      ['MSRP_ENDLINE_MISMATCH'],
+      ['MSRP_GARBAGE'],
+      [],
+    ]);
+    expect((items[1]!.frame as MsrpRequest).body!.length).to.equal(120);
+    expect((items[4]!.frame as MsrpRequest).body!.toString()).to.equal('z'.repeat(150));
+  });
+
+  for (const label of ['body limit 4000', 'body limit 256'] as const) {
+    it(`${label}: two-read splits at every offset, 1-byte reads and random splits parse identically`, () => {
+      const stream = streams[label];
+      const opts = limits[label];
+      const ref = shape(parseAll(stream, new MsrpStreamParser(opts)));
+      for (let cut = 0; cut <= stream.length; cut++) {
+        const parser = new MsrpStreamParser(opts);
+        const items = [...parser.push(stream.subarray(0, cut)), ...parser.push(stream.subarray(cut)), ...parser.end()];
+        expect(shape(items), `cut at ${cut}`).to.deep.equal(ref);
+      }
+      const bytewise = new MsrpStreamParser(opts);
+      const items: ParsedMsrpFrame[] = [];
+      for (let i = 0; i < stream.length; i++) items.push(...bytewise.push(stream.subarray(i, i + 1)));
+      expect(shape([...items, ...bytewise.end()]), '1-byte reads').to.deep.equal(ref);
+      let seed = 7;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+      for (let round = 0; round < 100; round++) {
+        const parser = new MsrpStreamParser(opts);
+        const got: ParsedMsrpFrame[] = [];
+        for (let at = 0; at < stream.length; ) {
+          const n = 1 + Math.floor(rnd() * (round % 2 === 0 ? 60 : 900));
+          got.push(...parser.push(stream.subarray(at, at + n)));
+          at += n;
+        }
+        expect(shape([...got, ...parser.end()]), `round ${round}`).to.deep.equal(ref);
+      }
+    });
+  }
+
+  it('pending() and pendingLength cover the held reads of an unfinished body', () => {
+    const frame = Buffer.from(`${head('tidF0001', 'Byte-Range: 1-300/300\r\n')}${'v'.repeat(300)}\r\n-------tidF0001$\r\n`, 'latin1');
+    const parser = new MsrpStreamParser();
+    for (let at = 0; at < 250; at += 50) expect(parser.push(frame.subarray(at, at + 50))).to.deep.equal([]);
+    expect(parser.pendingLength).to.equal(250);
+    expect(parser.pending().equals(frame.subarray(0, 250))).to.equal(true);
+    const items = parser.push(frame.subarray(250));
+    expect(items).to.have.length(1);
+    expect(items[0]!.diagnostics).to.deep.equal([]);
+    expect(items[0]!.raw.equals(frame)).to.equal(true);
+    expect(parser.pendingLength).to.equal(0);
+  });
+});
