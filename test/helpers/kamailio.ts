@@ -1,6 +1,6 @@
 /**
  * Starts the project's Kamailio (test/kamailio/kamailio.cfg, filled in a temp dir) in the
- * foreground on 127.0.0.1:<port>, routing the PF's domain to the PF's fixed port; stop() kills
+ * foreground on 127.0.0.1:<a port freePort hands out; a new one if another process binds it first>, routing the PF's domain to the PF's fixed port; stop() kills
  * exactly that process. Absent Kamailio is a skip, except in CI where it is a failure.
  */
 import { spawn } from 'node:child_process';
@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitForListening } from './sipp.ts';
+import { freePort } from './ports.ts';
+import { PORT_ATTEMPTS, portTaken, waitForOwnListener } from './sipp.ts';
 
 const TEMPLATE = fileURLToPath(new URL('../kamailio/kamailio.cfg', import.meta.url));
 
@@ -41,13 +42,34 @@ export interface KamailioProcess {
   stop(): Promise<void>;
 }
 
-export async function startKamailio(options: { port: number; pfPort: number; pfDomain: string; imsDomain?: string }): Promise<KamailioProcess> {
+export interface KamailioOptions {
+  pfPort: number;
+  pfDomain: string;
+  imsDomain?: string;
+}
+
+/**
+ * Kamailio on a port freePort hands out. The port can be taken between freePort and Kamailio's
+ * bind (Kamailio then logs "Address already in use" and exits): a new port, up to PORT_ATTEMPTS times.
+ */
+export async function startKamailio(options: KamailioOptions): Promise<KamailioProcess> {
+  let lastError: Error | undefined;
+  for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+    const started = await startKamailioOn(await freePort(), options);
+    if (!('error' in started)) return started;
+    lastError = started.error;
+    if (!started.portTaken) break;
+  }
+  throw lastError ?? new Error('kamailio did not start');
+}
+
+async function startKamailioOn(port: number, options: KamailioOptions): Promise<KamailioProcess | { error: Error; portTaken: boolean }> {
   const binary = findKamailio();
   const mpath = modulePath();
-  if (binary === undefined || mpath === undefined) throw new Error('kamailio not installed');
+  if (binary === undefined || mpath === undefined) return { error: new Error('kamailio not installed'), portTaken: false };
   const dir = mkdtempSync(join(tmpdir(), 'cpm-kamailio-'));
   const cfg = readFileSync(TEMPLATE, 'utf8')
-    .replaceAll('@PORT@', String(options.port))
+    .replaceAll('@PORT@', String(port))
     .replaceAll('@PF_PORT@', String(options.pfPort))
     .replaceAll('@PF_DOMAIN@', options.pfDomain)
     .replaceAll('@IMS_DOMAIN@', options.imsDomain ?? 'ims.example.net')
@@ -58,7 +80,11 @@ export async function startKamailio(options: { port: number; pfPort: number; pfD
   const output: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => output.push(c));
   child.stderr.on('data', (c: Buffer) => output.push(c));
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let gone = false;
+  const exited = new Promise<void>((resolve) => child.once('close', () => {
+    gone = true;
+    resolve();
+  }));
   const log = (): string => Buffer.concat(output).toString('latin1');
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -67,10 +93,13 @@ export async function startKamailio(options: { port: number; pfPort: number; pfD
     clearTimeout(hard);
     rmSync(dir, { recursive: true, force: true });
   };
-  const up = (await waitForListening(options.port, 'udp', 5_000)) && (await waitForListening(options.port, 'tcp', 5_000));
+  const pid = child.pid;
+  const down = (): boolean => gone || child.exitCode !== null || child.signalCode !== null;
+  const up = pid !== undefined && (await waitForOwnListener(pid, port, 'udp', down, 5_000)) && (await waitForOwnListener(pid, port, 'tcp', down, 5_000));
   if (!up) {
     await stop();
-    throw new Error(`kamailio did not start listening on ${options.port}:\n${log().slice(-2000)}`);
+    const text = log();
+    return { error: new Error(`kamailio did not start listening on ${port}:\n${text.slice(-2000)}`), portTaken: portTaken(text) };
   }
-  return { port: options.port, log, stop };
+  return { port, log, stop };
 }

@@ -11,8 +11,7 @@ import { builtinConfig, type RunConfig } from '../../harness/testcase/config.ts'
 import type { TestCaseDefinition } from '../../harness/testcase/definition.ts';
 import type { TestCaseResult } from '../../harness/verdict/verdict.ts';
 import { CATALOGUE } from '../../scenarios/index.ts';
-import { freePort } from './ports.ts';
-import { startSipp, waitForListening, type SippRun } from './sipp.ts';
+import { startSippListening, type SippRun } from './sipp.ts';
 
 /** Windows for a scripted peer on loopback: it acts within milliseconds, so absence checks stay short. */
 export function sippClientConfig(transport: 'udp' | 'tcp'): RunConfig {
@@ -52,22 +51,17 @@ export interface SippClientRun {
  * SIPp. Per-case results come from the harness; SIPp's own verdict is only returned for diagnosis.
  */
 export async function runAgainstSippClient(scenario: string, cases: readonly TestCaseDefinition[], config: RunConfig, settleMs = 0): Promise<SippClientRun> {
-  const port = await freePort();
-  const sipp = startSipp({
+  const started = await startSippListening({
     scenario,
     transport: config.transport,
-    localPort: port,
     // No call limit: one call per INVITE for the whole run; the global timeout is a backstop only.
     extraArgs: ['-m', '100000'],
     timeoutSeconds: 120,
   });
+  if (!started.ok) throw new Error(started.message);
+  const { port, sipp } = started;
   const contact = `sip:client@127.0.0.1:${port};transport=${config.transport}`;
   try {
-    if (!(await waitForListening(port, config.transport, 5_000))) {
-      sipp.pid !== undefined && process.kill(sipp.pid, 'SIGKILL');
-      const run = await sipp.done;
-      throw new Error(`SIPp did not start listening on ${port}: ${run.stderr || run.stdout}`);
-    }
     const results = await runSuite({
       cases,
       config,

@@ -4,10 +4,11 @@
  * as a value. Scenarios live in test/sipp/.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
 
 export type SippTransport = 'udp' | 'tcp';
 
@@ -75,25 +76,68 @@ export function sippSkipReason(): string | undefined {
 }
 
 
-/** Reads /proc/net/{udp,tcp} to tell whether something listens on 127.0.0.1:port, without touching it. */
-export function isListening(port: number, transport: SippTransport): boolean {
+/** The /proc/net/{udp,tcp} rows bound (UDP, state 07) or listening (TCP, state 0A) on 127.0.0.1:port or *:port; their socket inodes. */
+function socketInodes(port: number, transport: SippTransport): string[] {
   const file = transport === 'udp' ? '/proc/net/udp' : '/proc/net/tcp';
-  // UDP sockets show state 07 (CLOSE, i.e. bound); a TCP listener shows 0A (LISTEN).
   const wantedState = transport === 'udp' ? '07' : '0A';
-  const wantedLocal = new Set([`0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`, `00000000:${port.toString(16).toUpperCase().padStart(4, '0')}`]);
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const wantedLocal = new Set([`0100007F:${hex}`, `00000000:${hex}`]);
   let table: string;
   try {
     table = readFileSync(file, 'latin1');
   } catch {
-    return false;
+    return [];
   }
-  return table
-    .split('\n')
-    .slice(1)
-    .some((line) => {
-      const cols = line.trim().split(/\s+/);
-      return cols.length > 3 && wantedLocal.has(cols[1]) && cols[3] === wantedState;
+  const inodes: string[] = [];
+  for (const line of table.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length > 9 && wantedLocal.has(cols[1]!) && cols[3] === wantedState) inodes.push(cols[9]!);
+  }
+  return inodes;
+}
+
+/** Reads /proc/net/{udp,tcp} to tell whether something listens on 127.0.0.1:port, without touching it. */
+export function isListening(port: number, transport: SippTransport): boolean {
+  return socketInodes(port, transport).length > 0;
+}
+
+/** `pid` and its descendants (Kamailio's workers hold its sockets, not its main process). */
+function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length && tree.length < 256; i++) {
+    try {
+      const children = readFileSync(`/proc/${tree[i]}/task/${tree[i]}/children`, 'latin1').trim();
+      if (children.length > 0) tree.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // gone, or no children file
+    }
+  }
+  return tree;
+}
+
+/**
+ * Whether process `pid` (or one of its children) holds the socket bound on the port: a port
+ * freePort released can be taken by another process before the tool binds it, and then
+ * "something listens" is not enough.
+ */
+export function ownsListeningSocket(pid: number, port: number, transport: SippTransport): boolean {
+  const inodes = new Set(socketInodes(port, transport).map((inode) => `socket:[${inode}]`));
+  if (inodes.size === 0) return false;
+  return processTree(pid).some((member) => {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${member}/fd`);
+    } catch {
+      return false;
+    }
+    return fds.some((fd) => {
+      try {
+        return inodes.has(readlinkSync(`/proc/${member}/fd/${fd}`));
+      } catch {
+        return false;
+      }
     });
+  });
 }
 
 /** Polls until SIPp (or anything) listens on the port; false after `timeoutMs`. */
@@ -105,6 +149,28 @@ export async function waitForListening(port: number, transport: SippTransport, t
   }
   return isListening(port, transport);
 }
+
+/**
+ * Polls until process `pid` holds the socket on the port (true), the process has exited (false,
+ * at once) or `timeoutMs` passed (false). `exited` says whether the process is gone.
+ */
+export async function waitForOwnListener(pid: number, port: number, transport: SippTransport, exited: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited()) return false;
+    if (ownsListeningSocket(pid, port, transport)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** A tool's log says it could not bind its port (errno 98): another process took it first. */
+export function portTaken(log: string): boolean {
+  return /errno = 98\b|Address already in use|EADDRINUSE/.test(log);
+}
+
+/** How often a tool is restarted on a fresh port after losing the one freePort gave it. */
+export const PORT_ATTEMPTS = 5;
 
 export function sippArgs(options: SippOptions, logDir: string): string[] {
   const scenario = isAbsolute(options.scenario) ? options.scenario : join(SCENARIO_DIR, options.scenario);
@@ -181,6 +247,47 @@ export function startSipp(options: SippOptions): SippProcess {
 /** Runs SIPp to completion. */
 export function runSipp(options: SippOptions): Promise<SippRun> {
   return startSipp(options).done;
+}
+
+/**
+ * Runs a SIPp UAC to completion on a port freePort hands out; if another process binds that port
+ * first (SIPp exits 254 with errno 98 before sending anything), again on a new port.
+ */
+export async function runSippOnFreePort(options: Omit<SippOptions, 'localPort'>): Promise<SippRun> {
+  for (let attempt = 1; ; attempt++) {
+    const run = await runSipp({ ...options, localPort: await freePort() });
+    if (attempt >= PORT_ATTEMPTS || !portTaken(run.stderr)) return run;
+  }
+}
+
+export type ListeningSipp = { ok: true; port: number; sipp: SippProcess } | { ok: false; message: string };
+
+/**
+ * Starts a SIPp UAS on a port freePort hands out and waits until SIPp itself holds that port (not
+ * just anyone: the port can be taken between freePort and SIPp's bind). A lost port means a new
+ * port and a new SIPp, up to PORT_ATTEMPTS times.
+ */
+export async function startSippListening(options: Omit<SippOptions, 'localPort'>, timeoutMs = 5000): Promise<ListeningSipp> {
+  let last = '';
+  for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+    const port = await freePort();
+    const sipp = startSipp({ ...options, localPort: port });
+    let exited = false;
+    void sipp.done.then(() => (exited = true));
+    const listening = sipp.pid !== undefined && (await waitForOwnListener(sipp.pid, port, options.transport, () => exited, timeoutMs));
+    if (listening) return { ok: true, port, sipp };
+    if (!exited && sipp.pid !== undefined) {
+      try {
+        process.kill(sipp.pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    const run = await sipp.done;
+    last = `SIPp did not start listening on ${port}\n${describeRun(run)}`;
+    if (!portTaken(run.stderr)) break;
+  }
+  return { ok: false, message: last };
 }
 
 /** One paragraph for an assertion message when SIPp did not exit 0. */

@@ -34,7 +34,7 @@ for (const transport of ['udp', 'tcp'] as const) describe(`interop: SIPp clients
     const skip = sippSkipReason() ?? kamailioSkipReason();
     if (skip) this.skip();
     pfPort = await freePort();
-    kamailio = await startKamailio({ port: await freePort(), pfPort, pfDomain: 'cpm-pf.example.net' });
+    kamailio = await startKamailio({ pfPort, pfDomain: 'cpm-pf.example.net' });
   });
   after(async () => {
     await kamailio?.stop();
@@ -111,7 +111,7 @@ for (const transport of ['udp', 'tcp'] as const) describe(`interop: the referenc
     const skip = kamailioSkipReason();
     if (skip) this.skip();
     pfPort = await freePort();
-    kamailio = await startKamailio({ port: await freePort(), pfPort, pfDomain: 'cpm-pf.invalid' });
+    kamailio = await startKamailio({ pfPort, pfDomain: 'cpm-pf.invalid' });
   });
   after(async () => {
     await kamailio?.stop();

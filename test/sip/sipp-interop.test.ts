@@ -14,8 +14,7 @@ import { headerValue, methodOf } from '../../harness/sip/message.ts';
 import type { SipMessage, SipRequest, SipResponse } from '../../harness/sip/message.ts';
 import { SipStack } from '../../harness/sip/stack.ts';
 import type { ClientTransaction, ServerTransaction, Target } from '../../harness/sip/stack.ts';
-import { freePort } from '../helpers/ports.ts';
-import { describeRun, runSipp, sippSkipReason, startSipp, waitForListening } from '../helpers/sipp.ts';
+import { describeRun, runSippOnFreePort, sippSkipReason, startSippListening } from '../helpers/sipp.ts';
 import type { SippRun } from '../helpers/sipp.ts';
 
 const T1 = 20;
@@ -240,10 +239,9 @@ function expectPassed(run: SippRun): void {
 
 /** SIPp as UAC against our UAS. */
 async function sippCalls(ua: HarnessUa, scenario: string, extraArgs: string[] = []): Promise<SippRun> {
-  return runSipp({
+  return runSippOnFreePort({
     scenario,
     transport: ua.transport,
-    localPort: await freePort(),
     remote: { address: '127.0.0.1', port: ua.port },
     service: 'harness',
     timeoutSeconds: 8,
@@ -253,15 +251,10 @@ async function sippCalls(ua: HarnessUa, scenario: string, extraArgs: string[] = 
 
 /** SIPp as UAS; `drive` runs our UAC once SIPp listens. */
 async function sippAnswers<T>(ua: HarnessUa, scenario: string, drive: (port: number) => Promise<T>, extraArgs: string[] = []): Promise<{ run: SippRun; result: T }> {
-  const port = await freePort();
-  const sipp = startSipp({ scenario, transport: ua.transport, localPort: port, timeoutSeconds: 8, extraArgs });
-  const listening = await waitForListening(port, ua.transport, 3000);
-  if (!listening) {
-    const run = await sipp.done;
-    throw new Error(`SIPp did not start listening on ${port}\n${describeRun(run)}`);
-  }
-  const result = await drive(port);
-  return { run: await sipp.done, result };
+  const started = await startSippListening({ scenario, transport: ua.transport, timeoutSeconds: 8, extraArgs }, 3000);
+  if (!started.ok) throw new Error(started.message);
+  const result = await drive(started.port);
+  return { run: await started.sipp.done, result };
 }
 
 describe('sip/sipp-interop: harness SipStack + Dialog against SIPp 3.6', function () {
