@@ -1,6 +1,6 @@
 /** `cpm-harness list` and `cpm-harness mutants`. */
 import { CATALOGUE } from '../../scenarios/index.ts';
-import { CHAOS_CLIENTS } from '../reference-client/chaos.ts';
+import { CHAOS_CLIENTS, chaosExpectation, type ChaosExpectation } from '../reference-client/chaos.ts';
 import { MUTANTS } from '../reference-client/mutants.ts';
 import { selectCases } from '../testcase/definition.ts';
 import { findRequirement, isRequirementId, REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
@@ -56,9 +56,14 @@ export function mutantsCommand(options: { json: boolean }): number {
   return 0;
 }
 
+function outcomeText(proofCase: string, e: ChaosExpectation): string {
+  return e.outcome === 'pass' ? `${proofCase} passes` : `${proofCase} fails ${e.trips ?? ''}${e.code ? ` (${e.code})` : ''}`;
+}
+
 function expectationText(c: (typeof CHAOS_CLIENTS)[number]): string {
-  const e = c.expect;
-  return e.outcome === 'pass' ? `${c.proofCase} passes` : `${c.proofCase} fails ${e.trips ?? ''}${e.code ? ` (${e.code})` : ''}`;
+  const udp = chaosExpectation(c, 'udp');
+  const overUdp = c.udp === 'as-tcp' ? '' : udp === undefined ? '; TCP only' : `; over UDP: ${outcomeText(c.proofCase, udp)}`;
+  return outcomeText(c.proofCase, c.expect) + overUdp;
 }
 
 function writeChaosList(): void {
@@ -70,7 +75,7 @@ function writeChaosList(): void {
 /** `cpm-harness chaos`: the socket-level hostile clients, their proof case and what it must report. */
 export function chaosCommand(options: { json: boolean }): number {
   if (options.json) {
-    process.stdout.write(JSON.stringify(CHAOS_CLIENTS.map(({ name, description, proofCase, expect }) => ({ name, description, proofCase, expect })), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(CHAOS_CLIENTS.map((c) => ({ name: c.name, description: c.description, proofCase: c.proofCase, expect: c.expect, udp: chaosExpectation(c, 'udp') ?? null })), null, 2) + '\n');
     return 0;
   }
   writeChaosList();

@@ -22,6 +22,7 @@ import { selectCases, type TestCaseDefinition } from '../testcase/definition.ts'
 import { REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
 import { requirementOption } from './list-commands.ts';
 import { totals, type TestCaseResult } from '../verdict/verdict.ts';
+import { chaosExpectation, findChaosClient } from '../reference-client/chaos.ts';
 import { clientFactoryFor, parseClientSpec, parseHostPort, resolveUpperTester, type Checked, type ClientSpec } from './clients.ts';
 import { applyConfigFile, loadConfigFile, type ConfigFile } from './config-file.ts';
 import { harnessVersion } from './package-info.ts';
@@ -137,6 +138,10 @@ export function resolveRun(args: RunArguments): Checked<ResolvedRun> {
   config.windows = { ...(profile === 'scaled' ? SCALED_WINDOWS : REAL_WINDOWS) };
   config = applyConfigFile(config, file);
   config.transport = transport;
+  const chaos = spec.kind === 'builtin' && spec.chaos !== undefined ? findChaosClient(spec.chaos) : undefined;
+  if (chaos !== undefined && chaosExpectation(chaos, transport) === undefined) {
+    return { ok: false, message: `chaos:${chaos.name} needs a SIP byte stream (TCP); over --transport ${transport} it would only run the conforming client. Use --transport tcp` };
+  }
 
   const listenText = args.listen ?? file.listen;
   if (listenText !== undefined) {

@@ -37,6 +37,12 @@ export interface ChaosClient {
   /** The test case of the catalogue the proof runs it against. */
   readonly proofCase: string;
   readonly expect: ChaosExpectation;
+  /**
+   * With SIP over UDP (`--transport udp`): `as-tcp` (the same outcome), another expectation, or
+   * `tcp-only` for a behaviour that needs a SIP byte stream (a run over UDP is refused: it would
+   * only run the conforming client and pass).
+   */
+  readonly udp: 'as-tcp' | 'tcp-only' | ChaosExpectation;
   /** A fresh tap (and clean-up) for one client of one test case. */
   readonly hooks: (env: ChaosEnvironment) => ChaosHooks;
 }
@@ -104,6 +110,7 @@ function breakOnce(matches: (text: string) => boolean, write: (text: string, lin
 const SIP_GARBAGE = Buffer.from('\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03 this is not SIP\r\n\r\n', 'latin1');
 const MSRP_GARBAGE = Buffer.from('\x00\x01\x02 this is not MSRP\r\n', 'latin1');
 const ONE_MEBIBYTE = 1024 * 1024;
+const UDP_HEADER_LINE = 32 * 1024;
 /** A Byte-Range total of 4 TiB: a number a reassembler must never allocate. */
 const ABSURD_TOTAL = 4 * 1024 ** 4;
 const STORM_SIZE = 5_000;
@@ -119,6 +126,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'registers, then sends nothing at all once an INVITE arrives (not even 100 Trying)',
     proofCase: 'inv-minimal',
     expect: { outcome: 'fail', trips: 'invite.accepted', code: 'Timer B' },
+    udp: 'as-tcp',
     hooks: () => {
       let silent = false;
       return {
@@ -136,6 +144,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'answers the group INVITE with binary garbage on its SIP connection',
     proofCase: 'inv-minimal',
     expect: { outcome: 'fail', trips: 'wire.sip.framing', code: 'SIP_STREAM_GARBAGE' },
+    udp: { outcome: 'fail', trips: 'invite.accepted', code: 'Timer B' },
     hooks: () => ({ sip: breakOnce(isInviteResponse, (_text, link) => link.write(SIP_GARBAGE)) }),
   },
   {
@@ -143,10 +152,13 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'answers the group INVITE with a 1 MiB header line',
     proofCase: 'inv-minimal',
     expect: { outcome: 'fail', trips: 'wire.sip.size', code: 'SIP_HEADER_LINE_TOO_LONG' },
+    udp: 'as-tcp',
     hooks: () => ({
       sip: breakOnce(isInviteResponse, (text, link) => {
         const cut = text.indexOf('\r\n') + 2;
-        link.write(Buffer.from(`${text.slice(0, cut)}X-Padding: ${'x'.repeat(ONE_MEBIBYTE)}\r\n${text.slice(cut)}`, 'latin1'));
+        // A datagram holds at most 64 KiB: over UDP the line is 32 KiB, still twice sipHeaderLineBytes.
+        const padding = link.transport === 'udp' ? UDP_HEADER_LINE : ONE_MEBIBYTE;
+        link.write(Buffer.from(`${text.slice(0, cut)}X-Padding: ${'x'.repeat(padding)}\r\n${text.slice(cut)}`, 'latin1'));
       }),
     }),
   },
@@ -155,6 +167,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'its 200 to the INVITE declares a Content-Length 512 octets longer than the SDP it carries, then stays silent',
     proofCase: 'inv-minimal',
     expect: { outcome: 'fail', trips: 'wire.sip.complete', code: 'SIP_INCOMPLETE_MESSAGE' },
+    udp: { outcome: 'fail', trips: 'wire.sip.complete', code: 'SIP_CONTENT_LENGTH_MISMATCH' },
     hooks: () => ({
       sip: breakOnce(isAnswer, (text, link) => {
         const body = text.length - (text.indexOf('\r\n\r\n') + 4);
@@ -167,6 +180,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'its 200 to the INVITE declares a Content-Length 16 octets shorter than its SDP: the rest is not SIP',
     proofCase: 'inv-minimal',
     expect: { outcome: 'fail', trips: 'wire.sip.framing', code: 'SIP_STREAM_GARBAGE' },
+    udp: 'tcp-only',
     hooks: () => ({
       sip: breakOnce(isAnswer, (text, link) => {
         const body = text.length - (text.indexOf('\r\n\r\n') + 4);
@@ -179,6 +193,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'once an INVITE arrives, drips everything it sends on SIP one octet every 20 ms',
     proofCase: 'inv-minimal',
     expect: { outcome: 'fail', trips: 'wire.sip.complete', code: 'SIP_INCOMPLETE_MESSAGE' },
+    udp: 'tcp-only',
     hooks: (env) => {
       let dripping = false;
       let queue = Buffer.alloc(0);
@@ -210,6 +225,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'opens 40 more TCP connections to the PF before its REGISTER goes out, and leaves them idle',
     proofCase: 'inv-minimal',
     expect: { outcome: 'fail', trips: 'wire.connections', code: 'LIMIT_CONNECTIONS_PER_CASE' },
+    udp: 'tcp-only',
     hooks: () => {
       const extra: net.Socket[] = [];
       /** What the client sends while its flood connects: written once every one of them is up. */
@@ -217,7 +233,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
       return {
         sip: {
           opened(link) {
-            if (held !== undefined || extra.length > 0) return;
+            if (held !== undefined || extra.length > 0 || link.socket === undefined) return;
             const { remoteAddress, remotePort } = link.socket;
             if (remoteAddress === undefined || remotePort === undefined) return;
             held = [];
@@ -253,6 +269,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'writes binary garbage on the MSRP connection just before its 200 to the deferred message',
     proofCase: 'msrp-deliver-single',
     expect: { outcome: 'fail', trips: 'wire.msrp.framing', code: 'MSRP_GARBAGE' },
+    udp: 'as-tcp',
     hooks: () => {
       let done = false;
       return {
@@ -272,6 +289,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'writes half of its 200 to the deferred message, then resets the MSRP connection (TCP RST)',
     proofCase: 'msrp-deliver-single',
     expect: { outcome: 'fail', trips: 'wire.msrp.complete', code: 'MSRP_INCOMPLETE_FRAME' },
+    udp: 'as-tcp',
     hooks: (env) => {
       let broken = false;
       let timer: TimerHandle | undefined;
@@ -296,6 +314,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: `its delivery IMDN declares a Byte-Range total of ${ABSURD_TOTAL} octets (4 TiB)`,
     proofCase: 'imdn-delivery',
     expect: { outcome: 'fail', trips: 'wire.msrp.size', code: 'MSRP_MESSAGE_TOO_LARGE' },
+    udp: 'as-tcp',
     hooks: () => {
       let done = false;
       return {
@@ -316,6 +335,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: `follows its conference SUBSCRIBE with ${STORM_SIZE} more (fresh branch and Call-ID each) within half a second`,
     proofCase: 'sub-after-ack',
     expect: { outcome: 'fail', trips: 'wire.message-rate', code: 'LIMIT_MESSAGES_PER_SECOND' },
+    udp: 'as-tcp',
     hooks: (env) => {
       let started = false;
       let timer: TimerHandle | undefined;
@@ -333,7 +353,9 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
               for (let k = 0; k < STORM_BATCH && sent < STORM_SIZE; k++, sent++) {
                 copies.push(text.replace(/;branch=([^;,\s]+)/i, `;branch=$1s${sent}`).replace(/^(Call-ID|i)[ \t]*:[ \t]*(\S+)/im, `Call-ID: $2-s${sent}`));
               }
-              if (!link.write(Buffer.from(copies.join(''), 'latin1')) || sent >= STORM_SIZE) return;
+              // Over TCP one write per batch; over UDP every SUBSCRIBE is a datagram of its own.
+              const written = link.transport === 'udp' ? copies.every((copy) => link.write(Buffer.from(copy, 'latin1'))) : link.write(Buffer.from(copies.join(''), 'latin1'));
+              if (!written || sent >= STORM_SIZE) return;
               timer = env.clock.setTimer(STORM_EVERY_MS, batch);
             };
             batch();
@@ -349,6 +371,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: `pads the CPIM From header of its delivery IMDN with ${CPIM_PADDING} spaces (a quadratic regex would block for seconds)`,
     proofCase: 'imdn-delivery',
     expect: { outcome: 'fail', trips: 'imdn.envelope.syntax', code: 'CPIM_HEADER_TOO_LONG' },
+    udp: 'as-tcp',
     hooks: () => {
       let done = false;
       return {
@@ -370,10 +393,12 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     description: 'conforming on the wire, but never closes a connection: ignores the PF\'s FIN and keeps its sockets 3 s after the case',
     proofCase: 'deferred-pf-bye',
     expect: { outcome: 'pass' },
+    udp: 'as-tcp',
     hooks: () => {
       const hold: WireTap = {
         opened(link) {
           const socket = link.socket;
+          if (socket === undefined) return;
           socket.allowHalfOpen = true;
           // Every way the client would close its side is ignored; destroy() still works.
           socket.end = ((..._args: unknown[]) => socket) as typeof socket.end;
@@ -397,6 +422,12 @@ function padCpimFrom(bytes: Buffer): Buffer | undefined {
 }
 
 export const CHAOS_CLIENTS: readonly ChaosClient[] = CHAOS_TABLE;
+
+/** What the proof case of this chaos client gives over this SIP transport; undefined when it cannot run there. */
+export function chaosExpectation(chaos: ChaosClient, transport: 'udp' | 'tcp'): ChaosExpectation | undefined {
+  if (transport === 'tcp' || chaos.udp === 'as-tcp') return chaos.expect;
+  return chaos.udp === 'tcp-only' ? undefined : chaos.udp;
+}
 
 export function findChaosClient(name: string): ChaosClient | undefined {
   return CHAOS_TABLE.find((c) => c.name === name);

@@ -2,12 +2,13 @@
  * The chaos clients' declared rules meet the rule table here, where both are visible (as the
  * mutants' do in mutant-rules.ts): every wire rule must be tripped by at least one chaos client.
  */
-import { CHAOS_CLIENTS } from '../reference-client/chaos.ts';
+import { CHAOS_CLIENTS, chaosExpectation } from '../reference-client/chaos.ts';
 import { isRuleId, wireRules, type RuleId } from '../verdict/rules.ts';
 
 /** Chaos clients whose `trips` is no rule of the table (a typo), by name. */
 export function chaosWithUnknownRules(): string[] {
-  return CHAOS_CLIENTS.filter((c) => c.expect.trips !== undefined && !isRuleId(c.expect.trips)).map((c) => c.name);
+  const unknown = (trips: string | undefined): boolean => trips !== undefined && !isRuleId(trips);
+  return CHAOS_CLIENTS.filter((c) => unknown(c.expect.trips) || unknown(chaosExpectation(c, 'udp')?.trips)).map((c) => c.name);
 }
 
 /** Wire rules no chaos client is declared to trip. */

@@ -15,7 +15,7 @@ import type { Limits } from '../core/limits.ts';
 import { NO_BOUNDARY, type FaultBoundary, type PeerWatch, type WireFaultKind } from '../core/scope.ts';
 import { discardTrace, isDiscarding, stamp } from '../core/trace.ts';
 import type { ConnectionState, ConnectionTraceEvent, Endpoint, MessageTraceEvent, TraceFields, TraceSink, TransportKind } from '../core/trace.ts';
-import { wireLink, type WireLink, type WireTap } from '../core/wire-tap.ts';
+import { udpLink, wireLink, type WireLink, type WireTap } from '../core/wire-tap.ts';
 import { SipStreamFramer } from './framer.ts';
 import { startLine } from './message.ts';
 import { parseSipMessage } from './parser.ts';
@@ -108,6 +108,25 @@ const FRAMING_FAULTS: Readonly<Record<string, WireFaultKind>> = {
   SIP_MESSAGE_TOO_LARGE: 'sip-size',
   SIP_HEADER_LINE_TOO_LONG: 'sip-size',
 };
+
+/** On a stream: the framer gave up (garbage, a message or line over the limits). */
+function streamFault(framing: readonly Diagnostic[]): { kind: WireFaultKind; diagnostic: Diagnostic } | undefined {
+  const fatal = framing.find((d) => FRAMING_FAULTS[d.code] !== undefined);
+  return fatal === undefined ? undefined : { kind: FRAMING_FAULTS[fatal.code]!, diagnostic: fatal };
+}
+
+/**
+ * On a datagram: a message or header line over the limits (the parser left it out, or did not parse
+ * at all), or a body shorter than its Content-Length (RFC 3261 §18.3: an error; a response MUST be
+ * discarded). A datagram that is no SIP at all is dropped as RFC 3261 §18 has it, not judged:
+ * clients send CRLF and other keep-alives over UDP.
+ */
+function datagramFault(diagnostics: readonly Diagnostic[]): { kind: WireFaultKind; diagnostic: Diagnostic } | undefined {
+  const size = diagnostics.find((d) => d.code === 'SIP_MESSAGE_TOO_LARGE' || d.code === 'SIP_HEADER_LINE_TOO_LONG');
+  if (size !== undefined) return { kind: 'sip-size', diagnostic: size };
+  const short = diagnostics.find((d) => d.code === 'SIP_CONTENT_LENGTH_MISMATCH' && d.severity === 'error');
+  return short === undefined ? undefined : { kind: 'sip-incomplete', diagnostic: short };
+}
 
 function errorCode(error: unknown): string {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : 'ERROR';
@@ -218,6 +237,7 @@ export class SipTransport {
         socket.on(
           'message',
           this.boundary.guard('sip/udp message', (bytes: Buffer, rinfo: { address: string; port: number }) => {
+            if (this.tap) this.tap.inbound?.(bytes, this.udpLinkTo({ address: rinfo.address, port: rinfo.port }));
             this.receive(bytes, [], 'udp', local, { address: rinfo.address, port: rinfo.port });
           }),
         );
@@ -286,6 +306,11 @@ export class SipTransport {
       return Promise.resolve({ ok: false, error: harnessError('SIP_NO_UDP', 'no UDP socket bound', bytes) });
     }
     const remote = { address: bareAddress(target.address), port: target.port };
+    // A chaos tap may send other datagrams, later, or none: to the sender the message went out.
+    if (this.tap?.outbound?.(bytes, this.udpLinkTo(remote))) {
+      this.messageEvent('out', bytes, [], 'udp', local, remote);
+      return Promise.resolve({ ok: true, transport: 'udp', local, remote });
+    }
     return new Promise((resolve) => {
       try {
         socket.send(bytes, remote.port, remote.address, (error) => {
@@ -303,6 +328,15 @@ export class SipTransport {
         resolve({ ok: false, error: harnessError('SIP_SEND_FAILED', `UDP send to ${remote.address}:${remote.port} failed: ${String(error)}`, bytes, error) });
       }
     });
+  }
+
+  /** The tap's link to one remote address on the UDP socket (one datagram per write; send errors are dropped, as a lost datagram). */
+  private udpLinkTo(remote: Endpoint): WireLink {
+    return udpLink(
+      `udp:${remote.address}:${remote.port}`,
+      (bytes) => this.udpSocket?.send(bytes, remote.port, remote.address, () => {}),
+      () => this.closed || this.udpSocket === undefined,
+    );
   }
 
   private async sendTcp(bytes: Buffer, target: Target): Promise<SendResult> {
@@ -479,9 +513,9 @@ export class SipTransport {
     if (parsed.message === null) {
       this.connectionEvent(transport, 'garbage', `${raw.length} bytes that are not a SIP message`, local, remote, connectionId, raw);
     }
-    const fatal = transport === 'tcp' ? framing.find((d) => FRAMING_FAULTS[d.code] !== undefined) : undefined;
-    if (fatal !== undefined && this.watch) {
-      this.watch.wireFault({ kind: FRAMING_FAULTS[fatal.code]!, protocol: 'sip', ...(connectionId === undefined ? {} : { connectionId }), diagnostic: fatal });
+    if (this.watch) {
+      const fault = transport === 'tcp' ? streamFault(framing) : datagramFault(parsed.diagnostics);
+      if (fault !== undefined) this.watch.wireFault({ ...fault, protocol: 'sip', ...(connectionId === undefined ? {} : { connectionId }) });
     }
     const inbound: InboundMessage = { parsed, transport, local, remote };
     if (connectionId !== undefined) inbound.connectionId = connectionId;

@@ -181,7 +181,7 @@ export const RULES = {
     text: 'a SIP message within sipMessageBytes, each header line within sipHeaderLineBytes (RFC 3261 §21.4.13, §21.5.14: a server may refuse larger ones)',
     wire: true,
   },
-  'wire.sip.complete': { requirement: 'wire', text: 'a SIP message over TCP arrives whole, its declared Content-Length included, within framingTimeoutMs of its first octet (RFC 3261 §18.3)', wire: true },
+  'wire.sip.complete': { requirement: 'wire', text: 'a SIP message arrives whole, its declared Content-Length included: over TCP within framingTimeoutMs of its first octet, over UDP in its datagram (RFC 3261 §18.3)', wire: true },
   'wire.msrp.framing': { requirement: 'wire', text: 'every octet on the MSRP connection belongs to a frame (RFC 4975 §7.1, §9)', wire: true },
   'wire.msrp.size': {
     requirement: 'wire',

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { ParticipatingFunction } from '../../harness/pf/participating-function.ts';
 import { buildJunitXml } from '../../harness/reporters/junit.ts';
-import { CHAOS_CLIENTS, createChaosClientFactory, type ChaosClient } from '../../harness/reference-client/chaos.ts';
+import { CHAOS_CLIENTS, chaosExpectation, createChaosClientFactory, type ChaosClient, type ChaosExpectation } from '../../harness/reference-client/chaos.ts';
 import { chaosWithUnknownRules, wireRulesWithoutChaos } from '../../harness/runner/chaos-rules.ts';
 import { defaultCaseTimeout, runSuite, type StartPf } from '../../harness/runner/runner.ts';
 import { builtinConfig, type RunConfig } from '../../harness/testcase/config.ts';
@@ -33,12 +33,12 @@ function caseById(id: string): TestCaseDefinition {
 }
 
 /** How long the proof case may take: what the client's fault needs to show, plus slack for a loaded 2-core machine. */
-function boundMs(chaos: ChaosClient, config: RunConfig): number {
+function boundMs(expectation: ChaosExpectation, config: RunConfig): number {
   const slack = 3_000;
-  const code = chaos.expect.code ?? '';
+  const code = expectation.code ?? '';
   if (code === 'Timer B') return 64 * config.timers.t1 + slack;
   if (code.includes('INCOMPLETE')) return config.limits.framingTimeoutMs + slack;
-  if (chaos.expect.outcome === 'pass') return 2 * slack;
+  if (expectation.outcome === 'pass') return 2 * slack;
   return slack;
 }
 
@@ -75,23 +75,32 @@ describe('chaos clients: hostile sockets end their case with a specific reason, 
     for (const chaos of CHAOS_CLIENTS) expect(CATALOGUE.some((c) => c.id === chaos.proofCase), chaos.name).to.equal(true);
   });
 
+  it('a chaos client that needs a SIP stream declares it (over UDP it would run the conforming client and pass)', () => {
+    const tcpOnly = CHAOS_CLIENTS.filter((c) => chaosExpectation(c, 'udp') === undefined).map((c) => c.name);
+    expect(tcpOnly).to.have.members(['content-length-short', 'slowloris', 'connection-flood']);
+  });
+
+  for (const transport of ['tcp', 'udp'] as const)
   for (const chaos of CHAOS_CLIENTS) {
-    const expected = chaos.expect.outcome === 'pass' ? 'passes' : `fails ${chaos.expect.trips} (${chaos.expect.code})`;
-    it(`chaos:${chaos.name}: ${chaos.proofCase} ${expected}; the next case still runs`, async () => {
-      const config: RunConfig = { ...builtinConfig(), limits: { ...builtinConfig().limits, framingTimeoutMs: FRAMING_TIMEOUT_MS } };
+    const expectation = chaosExpectation(chaos, transport);
+    if (expectation === undefined) continue;
+    const expected = expectation.outcome === 'pass' ? 'passes' : `fails ${expectation.trips} (${expectation.code})`;
+    it(`chaos:${chaos.name} over ${transport}: ${chaos.proofCase} ${expected}; the next case still runs`, async () => {
+      const base = builtinConfig(transport);
+      const config: RunConfig = { ...base, limits: { ...base.limits, framingTimeoutMs: FRAMING_TIMEOUT_MS } };
       const run = await measured(chaos, [caseById(chaos.proofCase), caseById(FOLLOW_UP)], config);
       const [proof, next] = run.results;
       const summary = `${proof!.outcome}: ${proof!.verdicts.map((v) => `${v.rule ?? '-'} ${v.outcome} ${v.reason}`).join(' | ')} ${proof!.error?.message ?? ''}`;
 
-      expect(proof!.outcome, summary).to.equal(chaos.expect.outcome);
-      if (chaos.expect.trips !== undefined) {
-        const violation = proof!.verdicts.find((v) => v.rule === chaos.expect.trips && v.held === false);
+      expect(proof!.outcome, summary).to.equal(expectation.outcome);
+      if (expectation.trips !== undefined) {
+        const violation = proof!.verdicts.find((v) => v.rule === expectation.trips && v.held === false);
         expect(violation, summary).to.not.equal(undefined);
-        expect(violation!.reason, summary).to.include(chaos.expect.code ?? '');
+        expect(violation!.reason, summary).to.include(expectation.code ?? '');
         // The specific reason leads: it is the first failing verdict, the one reports show.
         expect(proof!.verdicts.find((v) => v.outcome === 'fail'), summary).to.equal(violation);
       }
-      expect(proof!.durationMs, summary).to.be.below(boundMs(chaos, config)).and.below(defaultCaseTimeout(config.windows));
+      expect(proof!.durationMs, summary).to.be.below(boundMs(expectation, config)).and.below(defaultCaseTimeout(config.windows));
       expect(proof!.error?.message ?? '', summary).to.not.match(/hard limit/);
 
       // The run went on: the next case has a result of its own, with a reason.

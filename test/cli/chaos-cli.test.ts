@@ -29,6 +29,13 @@ describe('cli: chaos clients', function () {
     expect(text.stdout).to.include('chaos:garbage-on-sip').and.to.include(`${CHAOS_CLIENTS.length} chaos clients`);
   });
 
+  it('a chaos client that needs a SIP stream is refused over UDP (exit 2), not run as the conforming client', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cpm-chaos-udp-'));
+    const run = await runCli(['run', '--client', 'chaos:slowloris', '--transport', 'udp', '--report-dir', dir, '--junit', join(dir, 'junit.xml')], dir);
+    expect(run.code, run.stderr).to.equal(2);
+    expect(run.stderr).to.include('chaos:slowloris needs a SIP byte stream (TCP)');
+  });
+
   it('a hostile run: every case of the group in valid JUnit and results.json with the specific reason, exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cpm-chaos-'));
     const run = await runCli(['run', '--client', 'chaos:garbage-on-sip', '--grep', 'invite-handling', '--report-dir', dir, '--junit', join(dir, 'junit.xml')], dir);
