@@ -212,9 +212,23 @@ export class ClientCore {
     };
   }
 
-  /** Background work: errors are contained (a client never crashes the run); stop() does not wait for it. */
+  /**
+   * Background work; stop() does not wait for it. A rejection while the client runs is a fault of
+   * its test case (an `error` outcome with the stack, never an unhandled rejection, never silently
+   * dropped: a bug of the reference client must not read as a verdict on the harness or a pass).
+   * After stop(), work cut short by the closed sockets is expected and dropped. Outside a test case
+   * (no boundary: unit tests, serve-client) it is dropped as before.
+   */
   track(promise: Promise<unknown>): void {
-    const p = promise.catch(() => undefined).finally(() => this.work.delete(p));
+    const boundary = this.options.boundary;
+    const p = promise
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          if (boundary !== undefined && !this.closed) boundary.fault('reference client: background work', error);
+        },
+      )
+      .finally(() => this.work.delete(p));
     this.work.add(p);
   }
 }
