@@ -13,6 +13,11 @@ try {
   process.stderr.write('cpm-harness: the compiled harness (dist/) is missing; run `npm run build` in the checkout (npm ci does it)\n');
   process.exit(2);
 }
+// `cpm-harness rules | head`: a reader that closed the pipe ends the output, not with a stack trace.
+process.stdout.on('error', (error) => {
+  if (error?.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
 const code = await main(process.argv.slice(2));
 process.exitCode = code;
 // Reports are written by now. A client under test that keeps a socket open must not make the

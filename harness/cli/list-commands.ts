@@ -3,7 +3,7 @@ import { CATALOGUE } from '../../scenarios/index.ts';
 import { CHAOS_CLIENTS, chaosExpectation, type ChaosExpectation } from '../reference-client/chaos.ts';
 import { MUTANTS } from '../reference-client/mutants.ts';
 import { selectCases } from '../testcase/definition.ts';
-import { findRequirement, isRequirementId, REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
+import { EVERY_CASE_REQUIREMENTS, findRequirement, isRequirementId, REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
 
 /** `--req <ID>`: a requirement ID of the catalogue, or the usage error that names them. */
 export function requirementOption(value: string | undefined): { ok: true; value: RequirementId | undefined } | { ok: false; message: string } {
@@ -39,6 +39,9 @@ export function listCommand(options: { json: boolean; req?: string }): number {
     process.stdout.write(`${r.id.padEnd(idWidth)}  ${r.title}\n${' '.repeat(idWidth)}  ${reqs}${ut}\n`);
   }
   process.stdout.write(`\n${rows.length} test cases\n`);
+  // The harness requirements no case declares: every case is judged against them by the runner.
+  const harness = EVERY_CASE_REQUIREMENTS.map((id) => findRequirement(id)!).filter((q) => requirement.value === undefined || requirement.value === q.id);
+  for (const q of harness) process.stdout.write(`\njudged in every case by the runner: ${q.id} (${q.level}) ${q.title}\n  source: ${q.source}; rules: cpm-harness rules (wire.*)\n`);
   return 0;
 }
 

@@ -6,6 +6,7 @@
  * open to the exact bytes. Messages that decided a verdict are highlighted and linked from it.
  */
 import { formatDiagnostic } from '../core/diagnostic.ts';
+import { heldInCase, judgedInEveryCase } from '../verdict/requirements.ts';
 import { OUTCOMES_WORST_FIRST, totals, type Outcome, type TestCaseResult, type Verdict } from '../verdict/verdict.ts';
 import { headline } from './case-text.ts';
 import { REPORT_CSS, REPORT_SCRIPT } from './html-assets.ts';
@@ -49,10 +50,11 @@ function seconds(ms: number): string {
 /** Requirements worst first (over the whole run), then in catalogue order. */
 function requirementColumns(report: RunReport): { info: RequirementInfo; outcome: Outcome | undefined }[] {
   const judged = (id: string): Outcome | undefined =>
-    worst(report.cases.flatMap((c) => c.result.verdicts.filter((v) => v.requirement === id).map((v) => v.outcome)));
+    worst(report.cases.flatMap((c) => [...c.result.verdicts.filter((v) => v.requirement === id).map((v) => v.outcome), ...(heldInCase(c.result, id) ? ['pass' as const] : [])]));
   const known = new Set(report.meta.requirements.map((r) => r.id));
   const extra = [...new Set(report.cases.flatMap((c) => c.result.requirements))].filter((id) => !known.has(id)).map((id): RequirementInfo => ({ id, level: 'SHALL', title: id }));
-  const all = [...report.meta.requirements, ...extra].filter((r) => report.cases.some((c) => c.result.requirements.includes(r.id)));
+  // A harness requirement (`wire`) is declared by no case: the runner judges it in every one.
+  const all = [...report.meta.requirements, ...extra].filter((r) => report.cases.some((c) => c.result.requirements.includes(r.id)) || (judgedInEveryCase(r.id) && report.cases.length > 0));
   const rank = (o: Outcome | undefined): number => (o === undefined ? OUTCOMES_WORST_FIRST.length : OUTCOMES_WORST_FIRST.indexOf(o));
   return all.map((info, index) => ({ info, outcome: judged(info.id), index })).sort((a, b) => rank(a.outcome) - rank(b.outcome) || a.index - b.index);
 }
@@ -120,10 +122,13 @@ function filters(): Html {
 
 function cellOf(c: CaseReport, requirement: string): Html {
   const r = c.result;
-  if (!r.requirements.includes(requirement)) return html`<td class="cell"></td>`;
+  if (!r.requirements.includes(requirement) && !judgedInEveryCase(requirement)) return html`<td class="cell"></td>`;
   const verdicts = r.verdicts.filter((v) => v.requirement === requirement);
   const href = `#${caseAnchor(r.id)}`;
   const o = worst(verdicts.map((v) => v.outcome));
+  if (o === undefined && heldInCase(r, requirement)) {
+    return html`<td class="cell o-pass"><a href="${href}" title="${requirement}: held (judged by the runner in every case: no wire fault)">${GLYPH.pass}</a></td>`;
+  }
   if (o === undefined) {
     const why = r.outcome === 'skipped' || r.outcome === 'error' ? headline(r) : 'declared, no verdict';
     return html`<td class="cell declared"><a href="${href}" title="${requirement}: not judged (${why})">·</a></td>`;
@@ -133,7 +138,8 @@ function cellOf(c: CaseReport, requirement: string): Html {
 }
 
 function dataIds(r: TestCaseResult): string {
-  return [r.id, r.group, ...r.requirements].join(' ');
+  // The requirements a verdict names too: filtering by `wire` finds the cases a wire fault ended.
+  return [...new Set([r.id, r.group, ...r.requirements, ...r.verdicts.map((v) => v.requirement)])].join(' ');
 }
 
 function matrix(report: RunReport, ordered: readonly CaseReport[]): Html {

@@ -2,7 +2,7 @@
  * A report a person reads: per requirement, which test cases judged it and how; then every
  * test case with its verdicts and its full message ladder.
  */
-import { REQUIREMENTS } from '../verdict/requirements.ts';
+import { heldInCase, judgedInEveryCase, REQUIREMENTS } from '../verdict/requirements.ts';
 import { OUTCOMES_WORST_FIRST, totals, type TestCaseResult } from '../verdict/verdict.ts';
 import { caseText, headline, verdictLine } from './case-text.ts';
 import { repeatText, reportFailed, strictFailures, type RepeatSummary, type RunReport } from './run-report.ts';
@@ -36,8 +36,11 @@ export function buildMarkdownReport(results: readonly TestCaseResult[], options:
   for (const req of REQUIREMENTS) {
     const verdicts = results.flatMap((r) => r.verdicts.filter((v) => v.requirement === req.id).map((v) => ({ r, v })));
     const cases = [...new Set(verdicts.map((x) => x.r.id))];
-    const worst = OUTCOMES_WORST_FIRST.find((o) => verdicts.some((x) => x.v.outcome === o)) ?? 'not judged';
-    out.push(`| ${req.id} | ${req.level} | ${cases.join(', ') || '–'} | ${worst} |`);
+    const held = results.filter((r) => heldInCase(r, req.id)).length;
+    const worst = OUTCOMES_WORST_FIRST.find((o) => verdicts.some((x) => x.v.outcome === o)) ?? (held > 0 ? 'pass' : 'not judged');
+    // A harness requirement is judged by the runner in every case; its row says so, and names the cases with a verdict.
+    const where = judgedInEveryCase(req.id) ? `every case (judged by the runner; held in ${held})${cases.length > 0 ? `; ${cases.join(', ')}` : ''}` : cases.join(', ') || '–';
+    out.push(`| ${req.id} | ${req.level} | ${where} | ${worst} |`);
   }
   out.push('', '## Test cases', '', '| outcome | test case | requirements | why |', '|---|---|---|---|');
   for (const r of results) {

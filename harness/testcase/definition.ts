@@ -4,7 +4,7 @@
  * case never names one by hand. Parameters live in RunConfig; verdict arithmetic in the runner.
  */
 import type { UtOperation } from '../client/types.ts';
-import { REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
+import { judgedInEveryCase, REQUIREMENTS, type RequirementId } from '../verdict/requirements.ts';
 import { RULES, type RuleId } from '../verdict/rules.ts';
 import type { TestContext } from './context.ts';
 
@@ -59,6 +59,7 @@ export function selectCases(cases: readonly TestCaseDefinition[], selection: Reg
   return cases.filter(
     (c) =>
       (!grep || grep.test(c.id) || grep.test(c.title) || grep.test(c.group) || c.requirements.some((r) => grep.test(r))) &&
-      (requirement === undefined || c.requirements.includes(requirement)),
+      // A harness requirement (`wire`) is judged by the runner in every case.
+      (requirement === undefined || c.requirements.includes(requirement) || judgedInEveryCase(requirement)),
   );
 }

@@ -72,6 +72,24 @@ export function requirement(id: RequirementId): Requirement {
   return byId.get(id)!;
 }
 
+/**
+ * Harness requirements: judged by the runner in every case (from the case's fault boundary), declared
+ * by none. `list`, `rules` and the reports show them beside the catalogue's rows.
+ */
+export const EVERY_CASE_REQUIREMENTS: readonly RequirementId[] = ['wire'];
+
+export function judgedInEveryCase(id: string): boolean {
+  return (EVERY_CASE_REQUIREMENTS as readonly string[]).includes(id);
+}
+
+/**
+ * Whether a case that ran held an every-case requirement: no verdict on it and the case ran to an
+ * end of its own (not skipped, not cut off by a harness fault, which stops the watch).
+ */
+export function heldInCase(result: { readonly outcome: string; readonly verdicts: readonly { readonly requirement: string }[]; readonly error?: unknown }, id: string): boolean {
+  return judgedInEveryCase(id) && result.outcome !== 'skipped' && result.outcome !== 'error' && !result.verdicts.some((v) => v.requirement === id);
+}
+
 /** What a violation of a requirement at this level amounts to. */
 export function violationOutcome(level: Level): 'fail' | 'warning' | 'informative' {
   if (level === 'SHALL') return 'fail';

@@ -163,6 +163,14 @@ describe('cli: the binary (child processes)', function () {
     expect(rows.map((x) => x.id)).to.deep.equal(CATALOGUE.map((c) => c.id));
   });
 
+  it('list names the harness requirement `wire` judged in every case; --req wire selects every case', async () => {
+    const all = await runCli(['list'], REPO);
+    expect(all.stdout).to.include('judged in every case by the runner: wire (SHALL)');
+    const wire = await runCli(['list', '--req', 'wire'], REPO);
+    expect(wire.code).to.equal(0);
+    expect(wire.stdout).to.include(`${CATALOGUE.length} test cases`);
+  });
+
   it('run --help documents every option with its default', async () => {
     const r = await runCli(['run', '--help'], dir);
     expect(r.code).to.equal(0);

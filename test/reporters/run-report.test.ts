@@ -132,6 +132,24 @@ describe('HTML report (markup)', () => {
     expect(page).to.include('the purpose of fails');
   });
 
+  it('the harness requirement `wire` has its row and column: held where no wire fault ended a case, failed where one did', () => {
+    const wireFault = result('wire-broken', 'fail', [garbage], [
+      { requirement: 'wire', level: 'SHALL', rule: 'wire.msrp.framing', held: false, outcome: 'fail', reason: 'MSRP_GARBAGE (RFC 4975 §7.1)', evidence: [garbage] },
+    ]);
+    const withFault = report([
+      { result: passing, purpose: 'the purpose of passes', order: 0 },
+      { result: wireFault, purpose: 'the purpose of wire-broken', order: 1 },
+    ]);
+    const md = markdownFromReport(withFault);
+    expect(md).to.include('| wire | SHALL | every case (judged by the runner; held in 1); wire-broken | fail |');
+    expect(markdownFromReport(report([{ result: passing, purpose: 'p', order: 0 }]))).to.include('| wire | SHALL | every case (judged by the runner; held in 1) | pass |');
+    const htmlPage = buildHtmlReport(withFault);
+    expect(htmlPage).to.match(/<th class="req o-fail" title="wire \(SHALL\)[^"]*">wire<\/th>/);
+    expect(htmlPage).to.include('title="wire: held (judged by the runner in every case: no wire fault)"');
+    // Filtering by `wire` finds the case a wire fault ended, though it declares no such requirement.
+    expect(htmlPage).to.match(/data-case-row="wire-broken" data-outcome="fail" data-ids="[^"]*\bwire\b/);
+  });
+
   it('the ladder puts each event on its protocol lane with times from the case start', () => {
     const ladder = buildLadder(failing);
     expect(ladder.lanes.map((l) => l.protocol)).to.deep.equal(['sip', 'msrp']);
