@@ -42,7 +42,7 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
           .option('grep', { type: 'string', describe: 'only test cases whose id, title, group or requirement ID matches this regular expression' })
           .option('req', { type: 'string', describe: 'only test cases that judge exactly this requirement ID (e.g. 7.3.12-1a-i; `cpm-harness rules` maps rules to IDs)' })
           .option('junit', { type: 'string', describe: 'JUnit XML output file [default: reports/junit.xml]' })
-          .option('report-dir', { type: 'string', describe: 'directory for report.md and results.json [default: reports]' })
+          .option('report-dir', { type: 'string', describe: 'directory for index.html, report.md and results.json (JUnit goes to --junit) [default: reports]' })
           .option('pcap', { type: 'string', describe: 'also write each test case\'s messages as <dir>/<case id>.pcap for Wireshark' })
           .option('transport', { choices: ['udp', 'tcp'] as const, describe: 'SIP transport between the PF and the client [default: tcp, or the transport= of a sip: client]' })
           .option('config', { type: 'string', describe: 'YAML or JSON configuration file (`cpm-harness init` writes an example); options given here win' })
@@ -113,7 +113,7 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
           .option('expires', { type: 'number', describe: 'REGISTER Expires in seconds; refreshed at half [default: 60]' })
           .option('t1', { type: 'number', describe: 'SIP T1 in ms (50 for scaled runs on loopback) [default: 500]' })
           .option('trace', { type: 'boolean', default: false, describe: 'print every SIP/MSRP message and connection change of the client on stderr' })
-          .example('$0 serve-client --registrar 127.0.0.1:5060 --t1 50', 'then: $0 run --client register --listen 127.0.0.1:5060 --ut <printed url> --windows scaled'),
+          .example('$0 serve-client --registrar 127.0.0.1:5060 --t1 50', 'then: cpm-harness run --client register --listen 127.0.0.1:5060 --ut <printed url> --windows scaled'),
       async (args) => {
         const { serveClientCommand } = await import('./serve-client.ts');
         setCode(
