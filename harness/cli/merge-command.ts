@@ -118,7 +118,7 @@ export function mergeCommand(args: MergeArguments): number {
     totals(merged.report.cases.map((c) => c.result)),
     merged.report.meta.wallMs,
     outputs,
-    [`merged ${inputs.length} report${inputs.length === 1 ? '' : 's'}: ${merged.report.cases.length} of ${merged.report.meta.selected} selected test cases`, ...(merged.report.meta.strict ? [`strict: ${strictCount} warning${strictCount === 1 ? '' : 's'} fail the run`] : [])],
+    [`merged ${inputs.length} report${inputs.length === 1 ? '' : 's'}: ${merged.report.cases.length} of ${merged.report.meta.selected} selected test cases`, ...(merged.report.meta.strict ? [`strict: ${strictCount} warning${strictCount === 1 ? ' fails' : 's fail'} the run`] : [])],
   );
   return reportFailed(merged.report) ? 1 : 0;
 }

@@ -389,7 +389,7 @@ export async function runCommand(args: RunArguments): Promise<number> {
     const flaky = report.cases.filter((c) => c.repeat?.flaky);
     if (repeat > 1) remarks.push(flaky.length === 0 ? `repeat ${repeat}: no flaky case` : `flaky (mixed outcomes over ${repeat} runs): ${flaky.map((c) => `${c.result.id} (${repeatText(c.repeat!)})`).join('; ')}`);
     const strictCount = strictFailures(report);
-    if (strict) remarks.push(strictCount > 0 ? `strict: ${strictCount} warning${strictCount === 1 ? '' : 's'} fail the run` : 'strict: no warning');
+    if (strict) remarks.push(strictCount > 0 ? `strict: ${strictCount} warning${strictCount === 1 ? ' fails' : 's fail'} the run` : 'strict: no warning');
     if (stop.signal) remarks.push(`interrupted by ${stop.signal}: ${notStarted} test case${notStarted === 1 ? '' : 's'} not started (skipped); exit ${signalExitCode(stop.signal)}`);
     terminal.summary(totals(report.cases.map((c) => c.result)), performance.now() - t0, outputs, remarks);
     if (stop.signal) return signalExitCode(stop.signal);

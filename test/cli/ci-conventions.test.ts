@@ -102,7 +102,7 @@ describe('cli: --strict, --repeat, JUnit attachments and properties', function (
 
     const strict = await runCli(['run', '--client', 'builtin:reject-no-warning', '--strict', ...grep, ...out('strict')], dir);
     expect(strict.code, strict.stdout).to.equal(1);
-    expect(strict.stdout).to.include('strict: 1 warning fail the run');
+    expect(strict.stdout).to.include('strict: 1 warning fails the run');
     const xml = readFileSync(join(dir, 'strict', 'junit.xml'), 'utf8');
     expect(xml).to.include('type="StrictWarning"').and.include('<property name="strict" value="true"/>');
     expectValidJunit(xml);
