@@ -11,6 +11,13 @@ import { escapeXml } from '../xml/safe-xml.ts';
 import type { GroupSpec, InviteSpec, Participant } from './types.ts';
 
 export const PF_ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, MESSAGE, UPDATE';
+/**
+ * RFC 6665 §4.4.4: a UA that can act as a notifier "SHOULD include an appropriate Allow-Events header
+ * field indicating all supported events in all methods which initiate dialogs and their responses
+ * (such as INVITE) and OPTIONS responses"; if present it MUST list every package it notifies.
+ * The PF notifies only the conference package (RFC 4575).
+ */
+export const PF_ALLOW_EVENTS = 'conference';
 
 export interface GroupInviteParams {
   spec: InviteSpec;
@@ -118,6 +125,7 @@ export function buildGroupInvite(params: GroupInviteParams): BuiltInvite {
   const referredBy = spec.referredBy === undefined ? (full ? params.originalSender : null) : spec.referredBy;
   if (referredBy !== null) headers.push({ name: 'Referred-By', value: angle(referredBy) });
   if (full) headers.push({ name: 'Allow', value: PF_ALLOW });
+  if (full) headers.push({ name: 'Allow-Events', value: PF_ALLOW_EVENTS });
 
   let body: Buffer | string = sdp;
   let contentType = 'application/sdp';

@@ -13,7 +13,15 @@ import { headerValue, type SipRequest } from '../sip/message.ts';
 import type { ServerTransaction } from '../sip/stack.ts';
 import { conferenceDocument, decideSubscribe, grantedExpires, subscriptionStateValue } from './conference.ts';
 import { groupContact, pfRecordRoute, type PfContext } from './context.ts';
+import { PF_ALLOW_EVENTS } from './invite-builder.ts';
 import type { ConferencePolicy, NotifyOptions, NotifyResult, SubscriptionInfo } from './types.ts';
+
+/**
+ * RFC 6665 §4.4.4: Allow-Events in the responses to a dialog-initiating SUBSCRIBE (200, 404, 489 alike).
+ * Not in the NOTIFYs nor in the 200 to a refresh: inside the subscription's own dialog, with the
+ * conference package the only one, the RFC says it "doesn't necessarily make much sense".
+ */
+const ALLOW_EVENTS = { name: 'Allow-Events', value: PF_ALLOW_EVENTS } as const;
 
 interface Subscription {
   id: string;
@@ -54,7 +62,7 @@ export class ConferenceNotifier {
     const policy = this.policy();
     const decision = decideSubscribe(request, this.ctx.group, policy);
     if (decision.status !== 200) {
-      txn.respond(buildResponse(request, decision.status));
+      txn.respond(buildResponse(request, decision.status, undefined, { headers: [ALLOW_EVENTS] }));
       this.ctx.log.append({ type: 'subscribe', request, initial: true, answeredWith: decision.status, subscriptionId: '', matchedGroup: decision.matchedGroup, expires: 0 });
       return;
     }
@@ -62,7 +70,7 @@ export class ConferenceNotifier {
       toTag: newTag(),
       contact: groupContact(this.ctx, false),
       recordRoute: [pfRecordRoute(this.ctx)],
-      headers: [{ name: 'Expires', value: String(decision.expires) }],
+      headers: [{ name: 'Expires', value: String(decision.expires) }, ALLOW_EVENTS],
     });
     txn.respond(response);
     const dialog = Dialog.fromUas(request, response);

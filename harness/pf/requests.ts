@@ -18,6 +18,7 @@ import type { ServerTransaction } from '../sip/stack.ts';
 import type { InboundMessage } from '../sip/transport.ts';
 import { isGroupUri } from './conference.ts';
 import { groupContact, pfRecordRoute, type PfContext } from './context.ts';
+import { PF_ALLOW_EVENTS } from './invite-builder.ts';
 import type { ConferenceNotifier } from './notifier.ts';
 import type { PfSessionTable } from './session-table.ts';
 
@@ -160,7 +161,13 @@ export class PfRequests {
       mediaDirection: 'sendrecv',
       sessionId: Math.floor(Math.random() * 2 ** 31),
     });
-    const response = buildResponse(request, 200, undefined, { contact: groupContact(this.ctx, true), recordRoute: [pfRecordRoute(this.ctx)], body: sdp, contentType: 'application/sdp' });
+    const response = buildResponse(request, 200, undefined, {
+      contact: groupContact(this.ctx, true),
+      recordRoute: [pfRecordRoute(this.ctx)],
+      headers: [{ name: 'Allow-Events', value: PF_ALLOW_EVENTS }],
+      body: sdp,
+      contentType: 'application/sdp',
+    });
     txn.respond(response);
     const dialog = Dialog.fromUas(request, response);
     if (!dialog.ok) {
@@ -179,7 +186,9 @@ export class PfRequests {
     else if (request.method === 'NOTIFY' || request.method === 'UPDATE' || request.method === 'INFO') {
       status = this.table.sessionOf(request) === undefined && !this.deps.notifier.owns(request) ? 481 : 200;
     } else status = 501;
-    txn.respond(buildResponse(request, status));
+    // RFC 6665 §4.4.4: OPTIONS responses name the packages the PF notifies.
+    const allowEvents = request.method === 'OPTIONS' && status === 200 ? { headers: [{ name: 'Allow-Events', value: PF_ALLOW_EVENTS }] } : {};
+    txn.respond(buildResponse(request, status, undefined, allowEvents));
     this.ctx.log.append({ type: 'client-request', request, answeredWith: status });
   }
 }

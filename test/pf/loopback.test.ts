@@ -15,7 +15,7 @@ import { findMsrpMedia } from '../../harness/sdp/msrp-media.ts';
 import { parseSdp } from '../../harness/sdp/parse.ts';
 import { buildRequest, buildResponse } from '../../harness/sip/build.ts';
 import { Dialog } from '../../harness/sip/dialog.ts';
-import { headerValue, type SipRequest } from '../../harness/sip/message.ts';
+import { headerValue, type SipRequest, type SipResponse } from '../../harness/sip/message.ts';
 import { SipStack, type ServerTransaction, type Target } from '../../harness/sip/stack.ts';
 import { builtinConfig, type RunConfig } from '../../harness/testcase/config.ts';
 import { ParticipatingFunction } from '../../harness/pf/participating-function.ts';
@@ -46,6 +46,7 @@ class Peer {
   dialog: Dialog | null = null;
   readonly received: MsrpMessageEvent[] = [];
   readonly notifies: SipRequest[] = [];
+  readonly subscribeResponses: (SipResponse | null)[] = [];
   byeReceived = false;
   private ackSeen: () => void = () => {};
   readonly acked = new Promise<void>((resolve) => (this.ackSeen = resolve));
@@ -91,6 +92,7 @@ class Peer {
       ],
     });
     const outcome = await this.stack.sendRequest(request, this.pf).result;
+    this.subscribeResponses.push(outcome.kind === 'response' ? outcome.response : null);
     return outcome.kind === 'response' ? outcome.response.status : 0;
   }
 
@@ -313,6 +315,8 @@ for (const transport of ['tcp', 'udp'] as const) describe(`pf: loopback against 
     pf.conference = { mode: 'inactive-404' };
     expect(await peer.subscribe(pf.group.identity)).to.equal(404);
     expect(pf.subscriptions()).to.deep.equal([]);
+    // RFC 6665 §4.4.4: responses to a dialog-initiating SUBSCRIBE name the packages the PF notifies.
+    expect(headerValue(peer.subscribeResponses.at(-1)!, 'allow-events')).to.equal('conference');
     pf.conference = { mode: 'notify-then-terminate' };
     const mark = pf.events.mark();
     expect(await peer.subscribe(pf.group.identity)).to.equal(200);
@@ -320,6 +324,9 @@ for (const transport of ['tcp', 'udp'] as const) describe(`pf: loopback against 
     expect(second).to.not.equal(null);
     const states = peer.notifies.map((n) => headerValue(n, 'subscription-state'));
     expect(states).to.deep.equal(['active;expires=3600', 'terminated;reason=noresource']);
+    expect(headerValue(peer.subscribeResponses.at(-1)!, 'allow-events')).to.equal('conference');
+    // Inside the subscription's own dialog the RFC sees no point in repeating it.
+    expect(peer.notifies.map((n) => headerValue(n, 'allow-events'))).to.deep.equal([undefined, undefined]);
     expect(peer.notifies[0]!.body.toString()).to.include('sip:+15551230003@ims.example.net');
   });
 
