@@ -110,15 +110,18 @@ export function parseStatusHeader(value: string): Result<MsrpStatus> {
 export type SuccessReport = 'yes' | 'no';
 export type FailureReport = 'yes' | 'no' | 'partial';
 
-/** Success-Report value; absent means `no` (§7.1.1). Unknown values fall back to the default. */
+/**
+ * Success-Report value; absent means `no` (§7.1.1). Unknown values fall back to the default. The
+ * values are ABNF quoted strings (§9), which RFC 5234 §2.3 makes case-insensitive: `Yes` is `yes`.
+ */
 export function successReportOf(frame: MsrpFrame): SuccessReport {
-  const v = msrpHeader(frame, 'Success-Report');
+  const v = msrpHeader(frame, 'Success-Report')?.trim().toLowerCase();
   return v === 'yes' ? 'yes' : 'no';
 }
 
-/** Failure-Report value; absent means `yes` (§7.1.1). */
+/** Failure-Report value; absent means `yes` (§7.1.1); case-insensitive like Success-Report. */
 export function failureReportOf(frame: MsrpFrame): FailureReport {
-  const v = msrpHeader(frame, 'Failure-Report');
+  const v = msrpHeader(frame, 'Failure-Report')?.trim().toLowerCase();
   return v === 'no' || v === 'partial' ? v : 'yes';
 }
 

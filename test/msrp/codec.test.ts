@@ -77,6 +77,12 @@ describe('msrp/frame helpers', () => {
     expect(successReportOf(send)).to.equal('no');
     expect(failureReportOf(send)).to.equal('yes');
   });
+
+  it('report values are case-insensitive ABNF strings (§9, RFC 5234 §2.3)', () => {
+    const send = buildSend({ toPath: 'msrp://a:1/x;tcp', fromPath: 'msrp://b:2/y;tcp', body: null, extraHeaders: [{ name: 'Success-Report', value: 'Yes' }, { name: 'Failure-Report', value: 'NO' }] });
+    expect(successReportOf(send)).to.equal('yes');
+    expect(failureReportOf(send)).to.equal('no');
+  });
 });
 
 describe('msrp/parser + serializer: golden samples (PROTOCOLS §2.6–2.10)', () => {
