@@ -42,7 +42,7 @@ function placement(row: Pick<DirectionRow, 'session' | 'media'>): string {
   return parts.length > 0 ? parts.join(' + ') : 'no direction attribute';
 }
 
-export const REJECTION_RULES = ['reject.status', 'reject.side-effects', 'reject.warning', 'reject.warning-syntax'] as const;
+export const REJECTION_RULES = ['reject.status', 'reject.side-effects', 'reject.no-follow-up', 'reject.warning', 'reject.warning-syntax'] as const;
 
 /** 7.3.12-1a-ii: exactly 488, ACKed, no retransmission after ACK (UDP), no MSRP/BYE/SUBSCRIBE; the Warning (SHOULD). */
 export async function judgeRejection(t: TestContext, invite: InviteResult, why: string): Promise<void> {
@@ -71,31 +71,42 @@ export async function judgeRejection(t: TestContext, invite: InviteResult, why: 
   const sent = t.pf.events.since(since).find(ofType('request-sent', (e) => e.request === invite.request));
   const inviteSession = sent?.type === 'request-sent' ? sent.sessionId : undefined;
   const clientInitiated = (): boolean => t.pf.events.since(since).some(ofType('client-invite', (e) => !e.inDialog));
-  await expectAbsent(
-    t,
-    'reject.side-effects',
-    (e) =>
-      (e.type === 'msrp-connection' && e.state !== 'closed' && e.sessionId === inviteSession) ||
-      (e.type === 'client-bye' && headerValue(e.request, 'call-id') === callId) ||
-      (e.type === 'subscribe' && e.initial && !clientInitiated()) ||
-      (e.type === 'invite-response' && e.retransmission && e.response.status === 488 && e.seq > ackSeq(t, since)),
-    {
-      window: 'sideEffectMs',
-      since,
-      evidence,
-      held: `no MSRP connection, BYE, SUBSCRIBE or 488 retransmission within ${t.windows.sideEffectMs} ms of the 488`,
-      seen: (e) =>
-        `488 was sent, but the client followed it with ${
-          e.type === 'msrp-connection'
-            ? 'an MSRP connection'
-            : e.type === 'client-bye'
+  // RFC 3261 (verified): no BYE outside a dialog, no 488 retransmission once ACKed. The CR's reading
+  // (the rejected session never existed, so no MSRP connection and no SUBSCRIBE) is [U]. Both watch
+  // the same window at once.
+  await Promise.all([
+    expectAbsent(
+      t,
+      'reject.side-effects',
+      (e) =>
+        (e.type === 'client-bye' && headerValue(e.request, 'call-id') === callId) ||
+        (e.type === 'invite-response' && e.retransmission && e.response.status === 488 && e.seq > ackSeq(t, since)),
+      {
+        window: 'sideEffectMs',
+        since,
+        evidence,
+        held: `no BYE or 488 retransmission within ${t.windows.sideEffectMs} ms of the 488`,
+        seen: (e) =>
+          `488 was sent, but the client followed it with ${
+            e.type === 'client-bye'
               ? 'a BYE (no dialog exists after a 488; RFC 3261 §15: a UA MUST NOT send a BYE outside a dialog)'
-              : e.type === 'subscribe'
-                ? 'a SUBSCRIBE (1b applies only to an established session)'
-                : "a 488 retransmission after the PF's ACK (RFC 3261 §17.2.1: Timer G stops on ACK)"
-        }`,
-    },
-  );
+              : "a 488 retransmission after the PF's ACK (RFC 3261 §17.2.1: Timer G stops on ACK)"
+          }`,
+      },
+    ),
+    expectAbsent(
+      t,
+      'reject.no-follow-up',
+      (e) => (e.type === 'msrp-connection' && e.state !== 'closed' && e.sessionId === inviteSession) || (e.type === 'subscribe' && e.initial && !clientInitiated()),
+      {
+        window: 'sideEffectMs',
+        since,
+        evidence,
+        held: `no MSRP connection or SUBSCRIBE within ${t.windows.sideEffectMs} ms of the 488`,
+        seen: (e) => `488 was sent, but the client followed it with ${e.type === 'msrp-connection' ? 'an MSRP connection' : 'a SUBSCRIBE (1b applies only to an established session)'}`,
+      },
+    ),
+  ]);
 }
 
 /** The event-log position of the PF's ACK (retransmissions after it are violations). */

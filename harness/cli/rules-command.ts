@@ -1,6 +1,7 @@
 /**
  * `cpm-harness rules [--json]`: the rule table (harness/verdict/rules.ts) — every rule with the
- * requirement it serves, the requirement's level and what a violation amounts to, the [U] marker,
+ * requirement it serves, the requirement's level and what a violation amounts to, the [U] marker or
+ * the RFC clause it was verified against [V],
  * the cases that judge it and the mutants that trip it (fixtures/mutation-matrix.json); a wire
  * rule is judged in every case and tripped by chaos clients (reference-client/chaos.ts).
  */
@@ -19,6 +20,8 @@ export interface RuleListing {
   /** What a violation is reported as. */
   violation: 'fail' | 'warning' | 'informative';
   marker?: 'U';
+  /** The RFC clause the rule was checked against (docs/rfc-checks.md): verified [V]. */
+  verified?: string;
   advisory?: string;
   observation?: true;
   /** Judged by the runner in every case; tripped by chaos clients, not mutants. */
@@ -63,6 +66,7 @@ export function ruleListing(): RuleListing[] {
       level: requirement(row.requirement).level,
       violation: violationOutcomeOf(id),
       ...(row.marker ? { marker: row.marker } : {}),
+      ...(row.verified ? { verified: row.verified } : {}),
       ...(row.advisory ? { advisory: row.advisory } : {}),
       ...(row.observation ? { observation: true as const } : {}),
       ...(row.wire ? { wire: true as const } : {}),
@@ -82,9 +86,10 @@ export function rulesCommand(options: { json: boolean }): number {
   }
   const width = Math.max(...rows.map((r) => r.id.length));
   for (const r of rows) {
-    const how = r.observation ? 'observation' : `${r.level} → ${r.violation}${r.marker ? ' [U]' : ''}${r.advisory ? ' (advisory)' : ''}`;
+    const how = r.observation ? 'observation' : `${r.level} → ${r.violation}${r.marker ? ' [U]' : r.verified ? ' [V]' : ''}${r.advisory ? ' (advisory)' : ''}`;
     process.stdout.write(`${r.id.padEnd(width)}  ${r.requirement}  ${how}\n`);
     process.stdout.write(`${' '.repeat(width)}  ${r.text}\n`);
+    if (r.verified) process.stdout.write(`${' '.repeat(width)}  verified: ${r.verified}\n`);
     process.stdout.write(`${' '.repeat(width)}  cases: ${r.wire ? 'every case (the runner judges it from the case\'s fault boundary)' : r.cases.join(', ') || '(none)'}\n`);
     if (r.wire) process.stdout.write(`${' '.repeat(width)}  chaos clients: ${r.chaos.join(', ') || '(none)'}\n`);
     else if (!r.observation) process.stdout.write(`${' '.repeat(width)}  mutants: ${r.mutants.join(', ') || '(none)'}\n`);

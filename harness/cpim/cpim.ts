@@ -239,7 +239,7 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   let fromSeen = false;
   let toSeen = false;
   let dateTimeSeen = false;
-  let usesImdn = false;
+  let requestsImdn = false;
 
   const cpimBlock = readBlock(body, 0);
   for (const line of cpimBlock.lines) {
@@ -273,7 +273,9 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
     if (namespace !== undefined) header.namespace = namespace;
     headers.push(header);
     const lowerName = name.toLowerCase();
-    if (namespace === IMDN_HEADERS_NS) usesImdn = true;
+    if (namespace === IMDN_HEADERS_NS) {
+      if (lowerName === 'disposition-notification') requestsImdn = true;
+    }
     else if (namespace === CPIM_NS) {
       if (lowerName === 'from') fromSeen = true;
       else if (lowerName === 'to') toSeen = true;
@@ -314,8 +316,10 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   if (!toSeen) diagnostics.push(diagnostic('CPIM_MISSING_HEADER', 'no To header: at least one recipient is mandatory', 'RFC 3862 §4.2', { severity: 'error' }));
   if (!dateTimeSeen) {
     diagnostics.push(
-      usesImdn
-        ? diagnostic('CPIM_MISSING_HEADER', 'no DateTime header: a message carrying imdn.* headers must carry DateTime', 'RFC 5438 §6.3', { severity: 'error' })
+      // An IM requesting IMDNs carries DateTime (RFC 5438 §7.1.1.1: the IMDN's <datetime> echoes it).
+      // For an IMDN itself no MUST could be re-read (docs/rfc-checks.md): recommended only.
+      requestsImdn
+        ? diagnostic('CPIM_MISSING_HEADER', 'no DateTime header: a message requesting IMDNs must carry DateTime', 'RFC 5438 §7.1.1.1', { severity: 'error' })
         : diagnostic('CPIM_MISSING_HEADER', 'no DateTime header: recommended', 'RFC 3862 §4.4', { severity: 'warning' }),
     );
   }

@@ -132,7 +132,7 @@ export function checkNotification(original: OriginalMessage, notification: Recei
     );
   }
 
-  // CPIM From = the client, not anonymous [I]/[U].
+  // CPIM From = the client, not anonymous [U]: RFC 3862 allows an anonymous From.
   const from = cpimHeader(cpim, 'From')?.value;
   const fromOk = from !== undefined && !isAnonymousUri(from) && urisEquivalent(from, context.clientUri);
   add(
@@ -171,27 +171,39 @@ export function checkNotification(original: OriginalMessage, notification: Recei
   const idOk = imdn.messageId === originalId;
   add('imdn.fields.message-id', idOk, idOk ? `<message-id> ${originalId} names the original message` : `<message-id> does not name the original message${expectedActual(originalId, imdn.messageId)}`);
 
-  // XML datetime = original DateTime as an instant [U] (N10: receipt time instead).
+  // XML datetime = original DateTime as an instant [V] RFC 5438 §7.2.1.2 (N10: receipt time instead).
   const originalDateTime = cpimHeader(original.cpim, 'DateTime')?.value;
   if (originalDateTime !== undefined) {
     const ok = imdn.datetime !== undefined && sameInstant(imdn.datetime, originalDateTime);
     add('imdn.fields.datetime', ok, ok ? `<datetime> is the original DateTime ${originalDateTime}` : `<datetime> is not the original message's DateTime (receipt time? N10)${expectedActual(originalDateTime, imdn.datetime)}`);
   }
 
-  // XML recipient-uri = client; original-recipient-uri = original To or imdn.Original-To [U].
+  // XML recipient-uri / original-recipient-uri [U] (docs/rfc-checks.md). RFC 5438 §7.2.1.3: the URI of
+  // the final recipient, "obtained from the CPIM To header field of the IM" — in a group the two
+  // readings differ (the client, or the group the IM was addressed to), so either holds.
+  const imTos = cpimHeaders(original.cpim, 'To').map((h) => headerUri(h.value));
   if (imdn.recipientUri !== undefined) {
-    const ok = urisEquivalent(imdn.recipientUri, context.clientUri);
-    add('imdn.fields.recipient-uri', ok, ok ? `<recipient-uri> is the client` : `<recipient-uri> is not the client's identity${expectedActual(context.clientUri, imdn.recipientUri)}`);
+    const ok = urisEquivalent(imdn.recipientUri, context.clientUri) || imTos.some((to) => urisEquivalent(imdn.recipientUri!, to));
+    add(
+      'imdn.fields.recipient-uri',
+      ok,
+      ok ? '<recipient-uri> is the final recipient' : `<recipient-uri> is neither the client's identity nor the IM's CPIM To${expectedActual([context.clientUri, ...imTos].join(' or '), imdn.recipientUri)}`,
+    );
   }
-  if (imdn.originalRecipientUri !== undefined) {
-    const candidates = [imdnHeader(original.cpim, 'Original-To')?.value, ...cpimHeaders(original.cpim, 'To').map((h) => h.value)].filter((v): v is string => v !== undefined);
-    const ok = candidates.some((c) => urisEquivalent(imdn.originalRecipientUri!, headerUri(c)));
+  // RFC 5438 §7.2.1.4: taken from the IM's Original-To, and present whenever the IM carried one;
+  // without an Original-To the harness accepts the IM's CPIM To.
+  const originalTo = imdnHeader(original.cpim, 'Original-To')?.value;
+  if (originalTo !== undefined && imdn.originalRecipientUri === undefined) {
+    add('imdn.fields.original-recipient-uri', false, `no <original-recipient-uri> although the IM carried imdn.Original-To${expectedActual(headerUri(originalTo), undefined)}`);
+  } else if (imdn.originalRecipientUri !== undefined) {
+    const candidates = originalTo !== undefined ? [headerUri(originalTo)] : imTos;
+    const ok = candidates.some((c) => urisEquivalent(imdn.originalRecipientUri!, c));
     add(
       'imdn.fields.original-recipient-uri',
       ok,
       ok
         ? '<original-recipient-uri> is the original recipient'
-        : `<original-recipient-uri> is neither the original To nor imdn.Original-To${expectedActual(candidates.map(headerUri).join(' or '), imdn.originalRecipientUri)}`,
+        : `<original-recipient-uri> is not ${originalTo !== undefined ? "the IM's imdn.Original-To" : "the IM's CPIM To"}${expectedActual(candidates.join(' or '), imdn.originalRecipientUri)}`,
     );
   }
 

@@ -28,8 +28,10 @@ export interface Behaviour {
   readonly rejectStatus: number;
   /** RFC 3261 §13.3.1.3: the rejection explains itself in a Warning header (`malformed`: text only, no warn-code). */
   readonly rejectWarning: 'rfc' | 'none' | 'malformed';
-  /** Subscribe to the group although the INVITE was rejected (a side effect 7.3.12-1a-ii forbids). */
+  /** Subscribe to the group although the INVITE was rejected (a follow-up 7.3.12-1a-ii rules out [U]). */
   readonly subscribeOnReject: boolean;
+  /** Send a BYE after the 488, outside any dialog (RFC 3261 §15: a UA MUST NOT). */
+  readonly byeOnReject: boolean;
   /** The SDP answer to an accepted INVITE: conforming, or one fault of it (7.3.12-1a-i). */
   readonly answer: 'conforming' | 'extra-media' | 'port-zero' | 'recvonly' | 'no-path' | 'no-cpim' | 'wildcard-accept-types' | 'no-imdn-wrapped' | 'setup-actpass' | 'dead-port';
   /** `rfc4145`: answerSetupFor (actpass → active, active/absent → passive); `always-active` (N3). */
@@ -66,8 +68,11 @@ export interface Behaviour {
   readonly imdnDateTime: 'original' | 'receipt';
   /** Status of a delivery notification for a message that was delivered: `delivered`, or a wrong one. */
   readonly imdnStatus: 'delivered' | 'failed' | 'forbidden' | 'error';
-  /** XML recipient-uri: the client, or the group identity. */
-  readonly imdnRecipient: 'client' | 'group';
+  /**
+   * XML recipient-uri: the client, or the original sender (neither the final recipient nor the
+   * IM's CPIM To, the two readings of RFC 5438 §7.2.1.3).
+   */
+  readonly imdnRecipient: 'client' | 'sender';
   /** XML original-recipient-uri: the original CPIM To, or the client itself. */
   readonly imdnOriginalRecipient: 'original-to' | 'client';
   /** The XML document: valid, elements out of schema order, or not XML at all. */
@@ -130,6 +135,7 @@ export const CONFORMING: Behaviour = {
   rejectStatus: 488,
   rejectWarning: 'rfc',
   subscribeOnReject: false,
+  byeOnReject: false,
   answer: 'conforming',
   setupAnswer: 'rfc4145',
   subscribe: 'after-ack',

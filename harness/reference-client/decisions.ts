@@ -34,6 +34,8 @@ export interface RejectDecision {
   readonly why: string;
   /** Subscribe to the group all the same (a mutant's side effect). */
   readonly subscribe?: boolean;
+  /** Send a BYE for the rejected INVITE all the same (a mutant's side effect). */
+  readonly bye?: boolean;
 }
 
 /** No response at all (a client whose dispatcher drops INVITEs it does not recognise). */
@@ -111,7 +113,7 @@ export function decideInvite(input: InviteInput, b: Behaviour): InviteDecision {
   const { direction, decidedBy, text } = effectiveDirection(input.sdp, media, b);
   const rejected = (why: string): RejectDecision => {
     const r = reject(b.rejectStatus, 399, input.agent, why, b.rejectWarning);
-    return b.subscribeOnReject ? { ...r, subscribe: true } : r;
+    return { ...r, ...(b.subscribeOnReject ? { subscribe: true } : {}), ...(b.byeOnReject ? { bye: true } : {}) };
   };
   if (decidedBy === 'default' && b.noDirection === 'literal') return rejected('Deferred group delivery requires a=sendrecv; the offer has no direction attribute');
   if (!b.acceptDirections.includes(direction)) return rejected(`Deferred group delivery requires a=sendrecv; ${text}`);
@@ -296,7 +298,7 @@ export function imdnEnvelope(original: OriginalMessage, kind: ImdnKind, ctx: Imd
     xml: {
       messageId: b.imdnXmlMessageId === 'original' ? original.imdnMessageId : ctx.ownImdnMessageId,
       datetime: b.imdnDateTime === 'original' ? original.dateTime : nowText,
-      recipientUri: b.imdnRecipient === 'group' ? ctx.groupIdentity : ctx.ownAor,
+      recipientUri: b.imdnRecipient === 'sender' ? original.from : ctx.ownAor,
       originalRecipientUri: b.imdnOriginalRecipient === 'client' ? ctx.ownAor : original.to,
       kind,
       status: kind === 'delivery' ? b.imdnStatus : kind === 'display' ? 'displayed' : 'processed',

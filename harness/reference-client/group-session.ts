@@ -15,7 +15,7 @@ import { answererRole, listenLocal, localOf, MsrpInviteSession, remoteOf } from 
 import { buildRequest, buildResponse } from '../sip/build.ts';
 import { Dialog } from '../sip/dialog.ts';
 import { parseContentType } from '../sip/headers.ts';
-import { headerValue, headerValues, type SipHeaderField } from '../sip/message.ts';
+import { headerValue, headerValues, type SipHeaderField, type SipRequest } from '../sip/message.ts';
 import type { ServerTransaction } from '../sip/stack.ts';
 import { afterDelivery, answerShape, byeResponse, decideInvite, imdnEnvelope, imdnPayload, imdnRoute, notificationsFor, patienceMs, rejoinAcceptContact, respondToSend, responsePaths, routeOutgoing, sameIdentity, sendQueuedOnRejoin, sendsAfterBye, whenToSubscribe, type OriginalMessage } from './decisions.ts';
 import { ClientCore, ALLOW, DISCARD_PORT, angle, copyRequestPaths, tagOfTo, type Group, type Session } from './core.ts';
@@ -42,8 +42,10 @@ export class GroupSessions {
     if (decision.kind === 'ignore') return;
     if (decision.kind === 'reject') {
       const headers: SipHeaderField[] = decision.warning === undefined ? [] : [{ name: 'Warning', value: decision.warning }];
-      txn.respond(buildResponse(request, decision.status, undefined, { headers }));
+      const response = buildResponse(request, decision.status, undefined, { headers });
+      txn.respond(response);
       if (decision.subscribe) this.core.track(this.subscriber.subscribe(this.core.groupFor(this.core.focusOf(request))));
+      if (decision.bye) this.core.track(this.byeOutsideDialog(request, headerValue(response, 'to') ?? ''));
       return;
     }
 
@@ -214,6 +216,23 @@ export class GroupSessions {
       cseq: 1,
       body,
       contentType: 'message/cpim',
+    });
+    await stack.sendRequest(request, this.core.registrarTarget()).result;
+  }
+
+  /** A mutant's BYE for an INVITE it rejected: no dialog exists (RFC 3261 §15 forbids it). */
+  private async byeOutsideDialog(invite: SipRequest, ourTo: string): Promise<void> {
+    const env = this.core.env;
+    const stack = this.core.stack;
+    if (env === null || stack === null || this.core.closed) return;
+    const request = buildRequest({
+      method: 'BYE',
+      uri: this.core.focusOf(invite),
+      via: stack.viaFor(env.registrar.transport, newBranch()),
+      from: ourTo,
+      to: headerValue(invite, 'from') ?? '',
+      callId: headerValue(invite, 'call-id') ?? '',
+      cseq: 1,
     });
     await stack.sendRequest(request, this.core.registrarTarget()).result;
   }

@@ -294,8 +294,14 @@ const MUTANT_TABLE = [
   {
     name: 'subscribe-after-reject',
     description: 'answers 488 and then subscribes to the group all the same',
-    breaks: ['reject.side-effects'],
+    breaks: ['reject.no-follow-up'],
     behaviour: { subscribeOnReject: true },
+  },
+  {
+    name: 'bye-after-reject',
+    description: 'answers 488 and then sends a BYE for it, outside any dialog',
+    breaks: ['reject.side-effects'],
+    behaviour: { byeOnReject: true },
   },
   {
     name: 'reject-bad-warning',
@@ -387,9 +393,9 @@ const MUTANT_TABLE = [
   },
   {
     name: 'imdn-wrong-recipient',
-    description: 'IMDN XML <recipient-uri> is the group identity, not the client',
+    description: 'IMDN XML <recipient-uri> is the original sender, neither the client nor the IM\'s CPIM To',
     breaks: ['imdn.fields.recipient-uri'],
-    behaviour: { imdnRecipient: 'group' },
+    behaviour: { imdnRecipient: 'sender' },
   },
   {
     name: 'imdn-wrong-original-recipient',

@@ -192,7 +192,8 @@ export class CaseContext implements TestContext {
       reason += ` — not observed within ${formatWindow(this.windows[window])}; the real window is ${formatWindow(REAL_WINDOWS[window])} (${window} scaled), so this proves nothing`;
     }
     const base = { rule: f.rule, held: f.ok, requirement: row.requirement, level: requirement(row.requirement).level, outcome, reason, evidence: this.evidence(evidence) };
-    return row.marker === undefined ? base : { ...base, marker: row.marker };
+    const marker = row.marker ?? (row.verified === undefined ? undefined : ('V' as const));
+    return marker === undefined ? base : { ...base, marker };
   }
 
   prerequisite(what: string, why: string, evidence?: Evidence): never {

@@ -20,6 +20,11 @@ export interface RuleRow {
   readonly text: string;
   /** PROTOCOLS.md marks the fact unconfirmed: a violation is reported as a warning, never a fail. */
   readonly marker?: 'U';
+  /**
+   * The RFC clause the fact was checked against (docs/rfc-checks.md): the rule is verified [V].
+   * The level still comes from the requirement; an RFC SHOULD / SHOULD NOT is an `advisory`.
+   */
+  readonly verified?: string;
   /** A tolerance the digest asks for (with its reason): a violation is a warning at most. */
   readonly advisory?: string;
   /** Records what the client did; it has no violation (e.g. an ambiguity, a MAY), so no mutant trips it. */
@@ -52,8 +57,16 @@ export const RULES = {
   'sdp.answer.media': { requirement: '7.3.12-1a-i', text: 'the answer has the offer\'s m= lines, the MSRP stream answered as m=message with the same protocol (RFC 3264 §6)' },
   'sdp.answer.port': { requirement: '7.3.12-1a-i', text: 'the answer does not reject the MSRP stream with port 0' },
   'sdp.answer.direction': { requirement: '7.3.12-1a-i', text: 'the answer\'s MSRP direction is sendrecv (RFC 3264 §6.1 and the CR)' },
-  'sdp.answer.path': { requirement: '7.3.12-1a-i', text: 'the answer has a valid a=path (RFC 4975 §8.2)' },
-  'sdp.answer.accept-types': { requirement: '7.3.12-1a-i', text: 'the answer\'s a=accept-types includes message/cpim (RFC 4975 §8.6)' },
+  'sdp.answer.path': {
+    requirement: '7.3.12-1a-i',
+    text: 'the answer has a valid a=path (RFC 4975 §8.2)',
+    verified: 'RFC 4975 §8.2: the SDP of an MSRP media line MUST carry a path attribute',
+  },
+  'sdp.answer.accept-types': {
+    requirement: '7.3.12-1a-i',
+    text: 'the answer\'s a=accept-types includes message/cpim (RFC 4975 §8.6)',
+    verified: 'RFC 4975 §8.6: the accept-types attribute MUST be present; the PF offers only message/cpim at the top level',
+  },
   'sdp.answer.accept-types-wildcard': {
     requirement: '7.3.12-1a-i',
     text: 'a=accept-types names message/cpim rather than covering it by a wildcard',
@@ -69,7 +82,16 @@ export const RULES = {
 
   // 7.3.12-1a-ii / -warning: exactly 488, with a Warning, and nothing else
   'reject.status': { requirement: '7.3.12-1a-ii', text: 'an offer whose effective direction is not sendrecv gets exactly 488 Not Acceptable Here' },
-  'reject.side-effects': { requirement: '7.3.12-1a-ii', text: 'after the 488: no MSRP connection, BYE, SUBSCRIBE, or 488 retransmission after the ACK' },
+  'reject.side-effects': {
+    requirement: '7.3.12-1a-ii',
+    text: 'after the 488: no BYE, no 488 retransmission after the ACK',
+    verified: 'RFC 3261 §15: "A UA MUST NOT send a BYE outside of a dialog"; §17.2.1: the ACK moves the server transaction to Confirmed, which stops Timer G',
+  },
+  'reject.no-follow-up': {
+    requirement: '7.3.12-1a-ii',
+    text: 'after the 488: no MSRP connection, no SUBSCRIBE (the rejected session never existed; 1b needs an established one)',
+    marker: 'U',
+  },
   'reject.warning': { requirement: '7.3.12-1a-ii-warning', text: 'the 488 carries a Warning header (RFC 3261 §13.3.1.3)' },
   'reject.warning-syntax': { requirement: '7.3.12-1a-ii-warning', text: 'the Warning header is warn-code SP warn-agent SP warn-text (RFC 3261 §20.43)' },
 
@@ -83,7 +105,7 @@ export const RULES = {
 
   // 7.3.12-1b-sub: subscribe once the session is established
   'sub.sent': { requirement: '7.3.12-1b-sub', text: 'an initial SUBSCRIBE follows the established session within the subscribe window' },
-  'sub.event': { requirement: '7.3.12-1b-sub', text: 'the SUBSCRIBE is for Event: conference (RFC 4575)' },
+  'sub.event': { requirement: '7.3.12-1b-sub', text: 'the SUBSCRIBE is for Event: conference (RFC 4575)', verified: 'RFC 4575 §3.1: event package name "conference"' },
   'sub.target': { requirement: '7.3.12-1b-sub', text: 'the SUBSCRIBE targets the group session identity (RFC 3261 §19.1.4, transport ignored)' },
   'sub.after-ack': { requirement: '7.3.12-1b-sub', text: 'the SUBSCRIBE comes after the PF\'s ACK ("once the SIP session is established")', marker: 'U' },
 
@@ -102,7 +124,8 @@ export const RULES = {
   'noresource.no-resubscribe': {
     requirement: '7.3.12-1b-i-b',
     text: 'after terminated;reason=noresource (the last participants delivered), no new initial SUBSCRIBE',
-    marker: 'U',
+    verified: 'RFC 6665 §4.1.3: noresource — "Clients SHOULD NOT attempt to re-subscribe"',
+    advisory: 'RFC 6665 §4.1.3 says SHOULD NOT',
   },
 
   // 7.3.12-1b-ii: the requested IMDNs via MSRP
@@ -114,15 +137,28 @@ export const RULES = {
   // 7.3.12-1c-i: wait for the PF; 2xx to its BYE
   'session.kept': { requirement: '7.3.12-1c-i', text: 'after the deferred delivery, no MSRP close, BYE or re-INVITE before the PF ends the session' },
   'bye.answered': { requirement: '7.3.12-1c-i', text: 'the PF\'s BYE gets a 2xx (RFC 3261 §15.1.2)' },
-  'bye.media-stops': { requirement: '7.3.12-1c-i', text: 'nothing more is sent on the MSRP session once the PF\'s BYE arrived' },
+  'bye.media-stops': {
+    requirement: '7.3.12-1c-i',
+    text: 'nothing more is sent on the MSRP session once the PF\'s BYE arrived',
+    verified: 'RFC 3261 §15.1.2: the UAS "SHOULD terminate the session (and therefore stop sending and listening for media)"',
+    advisory: 'RFC 3261 §15.1.2 says SHOULD',
+  },
 
   // 7.3.12-1c-ii / -1c-iii / -1d-i / -1d-ii
   'nothing-to-send.imdn.returned': { requirement: '7.3.12-1c-ii', text: 'with nothing to send, every requested delivery notification comes back via MSRP on the session' },
   'nothing-to-send.subscribed': { requirement: '7.3.12-1c-iii', text: 'with nothing to send, the client subscribes (Event: conference, group identity) within the window' },
   'queued.on-session': { requirement: '7.3.12-1d-i', text: 'a message queued while offline is sent via MSRP on the PF-initiated session' },
   'with-queued.subscribed': { requirement: '7.3.12-1d-ii', text: 'with a queued message, the client still subscribes (Event: conference, group identity)' },
-  'sub.refreshed': { requirement: '7.3.12-1d-ii', text: 'a short subscription is refreshed in-dialog strictly before it expires (RFC 6665 §4.1.2.1)' },
-  'sub.single': { requirement: '7.3.12-1d-ii', text: 'no second initial SUBSCRIBE to the group while the first subscription is active' },
+  'sub.refreshed': {
+    requirement: '7.3.12-1d-ii',
+    text: 'a short subscription is refreshed in-dialog strictly before it expires (RFC 6665 §4.1.2.1)',
+    verified: 'RFC 6665 §4.1.2.1/§4.1.2.2: a refresh is a SUBSCRIBE on the same dialog before the subscription expires; an expired one is over (the CR: maintain it)',
+  },
+  'sub.single': {
+    requirement: '7.3.12-1d-ii',
+    text: 'no second initial SUBSCRIBE to the group while the first subscription is active',
+    advisory: 'no RFC forbids it (RFC 6665 lets a subscriber hold several subscriptions); PROTOCOLS.md §1.2 1b-sub says WARN',
+  },
 
   // 7.3.12-2a (MAY) and NOTE (SHOULD NOT)
   'rejoin.observed': { requirement: '7.3.12-2a', text: 'whether the client re-joins when it comes back online with a queued message', observation: true },
@@ -132,26 +168,66 @@ export const RULES = {
 
   // imdn-fields: the XML of the notification
   'imdn.fields.schema': { requirement: 'imdn-fields', text: 'the IMDN document is valid RFC 5438 XML' },
-  'imdn.fields.message-id': { requirement: 'imdn-fields', text: '<message-id> is the original imdn.Message-ID, exactly' },
-  'imdn.fields.datetime': { requirement: 'imdn-fields', text: '<datetime> is the original CPIM DateTime as an instant (N10)', marker: 'U' },
-  'imdn.fields.recipient-uri': { requirement: 'imdn-fields', text: '<recipient-uri>, when present, is the client\'s identity', marker: 'U' },
+  'imdn.fields.message-id': {
+    requirement: 'imdn-fields',
+    text: '<message-id> is the original imdn.Message-ID, exactly',
+    verified: 'RFC 5438 §7.2.1.1: <message-id> is mandatory and carries the Message-ID of the IM it reports on',
+  },
+  'imdn.fields.datetime': {
+    requirement: 'imdn-fields',
+    text: '<datetime> is the original CPIM DateTime as an instant (N10)',
+    verified: 'RFC 5438 §7.2.1.2: <datetime> is mandatory and carries the date and time the IM was sent (not the IMDN), taken from the IM\'s DateTime',
+  },
+  'imdn.fields.recipient-uri': {
+    requirement: 'imdn-fields',
+    text: '<recipient-uri>, when present, is the client\'s identity or the IM\'s CPIM To',
+    marker: 'U',
+  },
   'imdn.fields.original-recipient-uri': {
     requirement: 'imdn-fields',
-    text: '<original-recipient-uri>, when present, is the original CPIM To or imdn.Original-To',
+    text: '<original-recipient-uri> is the IM\'s imdn.Original-To when it carried one (and then present), else, when present, its CPIM To',
     marker: 'U',
   },
 
   // imdn-envelope: the CPIM around it
   'imdn.envelope.parsable': { requirement: 'imdn-envelope', text: 'the notification parses as CPIM carrying an IMDN document' },
-  'imdn.envelope.syntax': { requirement: 'imdn-envelope', text: 'the CPIM header block is well-formed (RFC 3862)' },
-  'imdn.envelope.ns': { requirement: 'imdn-envelope', text: 'an NS header declares urn:ietf:params:imdn before the imdn.* headers' },
-  'imdn.envelope.message-id': { requirement: 'imdn-envelope', text: 'the notification has its own imdn.Message-ID, not the original\'s and not a repeat' },
-  'imdn.envelope.to': { requirement: 'imdn-envelope', text: 'CPIM To is the original message\'s CPIM From (RFC 5438 §7)' },
-  'imdn.envelope.from': { requirement: 'imdn-envelope', text: 'CPIM From is the client\'s public identity, not anonymous' },
-  'imdn.envelope.datetime': { requirement: 'imdn-envelope', text: 'CPIM DateTime is present and RFC 3339' },
+  'imdn.envelope.syntax': {
+    requirement: 'imdn-envelope',
+    text: 'the CPIM header block is well-formed (RFC 3862)',
+    verified: 'RFC 3862 §3 header grammar; §4.1/§4.2 From and To (MSRP carries CPIM with both)',
+  },
+  'imdn.envelope.ns': {
+    requirement: 'imdn-envelope',
+    text: 'an NS header declares urn:ietf:params:imdn before the imdn.* headers',
+    verified: 'RFC 3862 §3.4: a header name prefix is bound by an earlier NS header; RFC 5438 §6.1: the imdn headers\' namespace is urn:ietf:params:imdn',
+  },
+  'imdn.envelope.message-id': {
+    requirement: 'imdn-envelope',
+    text: 'the notification has its own imdn.Message-ID, not the original\'s and not a repeat',
+    verified: 'RFC 5438 §6.3: imdn.Message-ID identifies one message uniquely; an IMDN is a message of its own',
+  },
+  'imdn.envelope.to': {
+    requirement: 'imdn-envelope',
+    text: 'CPIM To is the original message\'s CPIM From (RFC 5438 §7)',
+    verified: 'RFC 5438 §7.2.1.1: the IMDN is addressed to the IM\'s sender, its CPIM To taken from the IM\'s From',
+  },
+  'imdn.envelope.from': { requirement: 'imdn-envelope', text: 'CPIM From is the client\'s public identity, not anonymous', marker: 'U' },
+  'imdn.envelope.datetime': {
+    requirement: 'imdn-envelope',
+    text: 'CPIM DateTime is present and RFC 3339',
+    marker: 'U',
+  },
   'imdn.envelope.no-disposition-notification': { requirement: 'imdn-envelope', text: 'the notification does not itself request notifications', marker: 'U' },
-  'imdn.envelope.content-type': { requirement: 'imdn-envelope', text: 'MIME Content-Type is message/imdn+xml' },
-  'imdn.envelope.content-disposition': { requirement: 'imdn-envelope', text: 'Content-Disposition: notification is present' },
+  'imdn.envelope.content-type': {
+    requirement: 'imdn-envelope',
+    text: 'MIME Content-Type is message/imdn+xml',
+    verified: 'RFC 5438 §7.2.1, §10: an IMDN is a message/imdn+xml payload',
+  },
+  'imdn.envelope.content-disposition': {
+    requirement: 'imdn-envelope',
+    text: 'Content-Disposition: notification is present',
+    verified: 'RFC 5438 §7.2.1: the IMDN MUST carry Content-Disposition "notification"',
+  },
   'imdn.envelope.disposition-placement': {
     requirement: 'imdn-envelope',
     text: 'Content-Disposition is in the MIME headers, not the CPIM header block (N22)',
@@ -163,12 +239,32 @@ export const RULES = {
   'imdn.once': { requirement: 'imdn-once', text: 'one notification per message and kind, also for a chunked message' },
 
   // msrp-response, msrp-setup, msrp-report
-  'msrp.response.form': { requirement: 'msrp-response', text: 'each 200 carries the SEND\'s transaction id; To-Path = the SEND\'s From-Path, From-Path = the client\'s URI' },
-  'msrp.failure-report-no': { requirement: 'msrp-response', text: 'no transaction response to a SEND with Failure-Report: no (RFC 4975 §7.2)' },
-  'msrp.setup.answer': { requirement: 'msrp-setup', text: 'the answer\'s a=setup fits the offer (absent in the offer: the offerer is active; RFC 4145 §4.1)' },
-  'msrp.setup.connection': { requirement: 'msrp-setup', text: 'the TCP connection is opened by the active side and accepted by the passive one (RFC 4145, RFC 6135)' },
+  'msrp.response.form': {
+    requirement: 'msrp-response',
+    text: 'each 200 carries the SEND\'s transaction id; To-Path = the SEND\'s From-Path, From-Path = the client\'s URI',
+    verified: 'RFC 4975 §7.2: a response carries the request\'s transaction id, its To-Path the previous hop (first URI of the request\'s From-Path), its From-Path the responder',
+  },
+  'msrp.failure-report-no': {
+    requirement: 'msrp-response',
+    text: 'no transaction response to a SEND with Failure-Report: no (RFC 4975 §7.2)',
+    advisory: 'the RFC 4975 wording could not be re-read (PROTOCOLS.md marks it [U]; msrplib and msrp-java send none): docs/rfc-checks.md',
+  },
+  'msrp.setup.answer': {
+    requirement: 'msrp-setup',
+    text: 'the answer\'s a=setup fits the offer (absent in the offer: the offerer is active; RFC 4145 §4.1)',
+    verified: 'RFC 4145 §4.1: "the default value of the setup attribute in an offer/answer exchange is \'active\' in the offer and \'passive\' in the answer"',
+  },
+  'msrp.setup.connection': {
+    requirement: 'msrp-setup',
+    text: 'the TCP connection is opened by the active side and accepted by the passive one (RFC 4145, RFC 6135)',
+    verified: 'RFC 4145 §4: the active endpoint initiates the connection, the passive one accepts it',
+  },
   'msrp.success-report': { requirement: 'msrp-report', text: 'a REPORT with Status 000 200 when the SEND asked Success-Report: yes (RFC 4975 §7.1.2)' },
-  'msrp.report-unanswered': { requirement: 'msrp-report', text: 'no transaction response to a REPORT (RFC 4975 §7.1.2)' },
+  'msrp.report-unanswered': {
+    requirement: 'msrp-response',
+    text: 'no transaction response to a REPORT (RFC 4975 §7.1.2)',
+    verified: 'RFC 4975 §7.1.2: endpoints MUST NOT send MSRP responses to REPORT requests (a MUST NOT, so judged under msrp-response, not the SHOULD of msrp-report)',
+  },
 
   // wire: judged in every case, the moment the client breaks its stream or a runtime limit
   'wire.sip.framing': {

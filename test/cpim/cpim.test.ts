@@ -181,10 +181,14 @@ describe('CPIM (RFC 3862)', () => {
       expect(codes(Buffer.alloc(0))).to.include('CPIM_NO_HEADER_END');
     });
 
-    it('requires DateTime when imdn headers are used, only recommends it otherwise', () => {
-      const withImdn = parseCpim(Buffer.from('From: <sip:a@x>\r\nTo: <sip:b@x>\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: a\r\n\r\nContent-Type: text/plain\r\n\r\n'));
+    it('requires DateTime when the message requests IMDNs (RFC 5438 §7.1.1.1), only recommends it otherwise (an IMDN too)', () => {
+      const requesting = parseCpim(
+        Buffer.from('From: <sip:a@x>\r\nTo: <sip:b@x>\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: a\r\nimdn.Disposition-Notification: positive-delivery\r\n\r\nContent-Type: text/plain\r\n\r\n'),
+      );
+      const notification = parseCpim(Buffer.from('From: <sip:a@x>\r\nTo: <sip:b@x>\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: a\r\n\r\nContent-Type: message/imdn+xml\r\n\r\n'));
       const plain = parseCpim(Buffer.from('From: <sip:a@x>\r\nTo: <sip:b@x>\r\n\r\nContent-Type: text/plain\r\n\r\n'));
-      expect(withImdn.diagnostics.find((d) => d.code === 'CPIM_MISSING_HEADER')?.severity).to.equal('error');
+      expect(requesting.diagnostics.find((d) => d.code === 'CPIM_MISSING_HEADER')?.severity).to.equal('error');
+      expect(notification.diagnostics.find((d) => d.code === 'CPIM_MISSING_HEADER')?.severity).to.equal('warning');
       expect(plain.diagnostics.find((d) => d.code === 'CPIM_MISSING_HEADER')?.severity).to.equal('warning');
     });
   });

@@ -165,6 +165,38 @@ describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
     expect(rules(checkNotification({ cpim, requested: requestedKinds(cpim) }, notificationOf(body), context))).to.deep.equal([]);
   });
 
+  it('RFC 5438 §7.2.1.3: <recipient-uri> may be the client or the IM\'s CPIM To (the group); the sender is neither', () => {
+    const asGroup = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: { ...goodImdn, recipientUri: GROUP } });
+    expect(rules(checkNotification(original(), notificationOf(asGroup), context))).to.deep.equal([]);
+    const asSender = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: { ...goodImdn, recipientUri: SENDER } });
+    expect(rules(checkNotification(original(), notificationOf(asSender), context))).to.deep.equal(['imdn.fields.recipient-uri']);
+  });
+
+  it('RFC 5438 §7.2.1.4: when the IM carried imdn.Original-To, <original-recipient-uri> is present and is that URI, not the CPIM To', () => {
+    const cpim = parseCpim(
+      buildCpim({
+        from: SENDER,
+        to: CLIENT,
+        dateTime: '2024-05-06T09:15:03.000Z',
+        ns: [{ prefix: 'imdn', uri: 'urn:ietf:params:imdn' }],
+        headers: [
+          { name: 'imdn.Message-ID', value: 'Msg7hQ2xLp0aZ' },
+          { name: 'imdn.Disposition-Notification', value: 'positive-delivery' },
+          { name: 'imdn.Original-To', value: `<${GROUP}>` },
+        ],
+        contentType: 'text/plain',
+        content: 'x',
+      }),
+    );
+    const im = { cpim, requested: requestedKinds(cpim) };
+    const withoutOriginal = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: { ...goodImdn, recipientUri: undefined, originalRecipientUri: undefined } });
+    expect(rules(checkNotification(im, notificationOf(withoutOriginal), context))).to.deep.equal(['imdn.fields.original-recipient-uri']);
+    const copiedTo = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: { ...goodImdn, originalRecipientUri: CLIENT } });
+    expect(rules(checkNotification(im, notificationOf(copiedTo), context))).to.deep.equal(['imdn.fields.original-recipient-uri']);
+    const right = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
+    expect(rules(checkNotification(im, notificationOf(right), context))).to.deep.equal([]);
+  });
+
   describe('URI comparison (RFC 3261 §19.1.4)', () => {
     it('host case-insensitive, user case-sensitive, escapes equal', () => {
       expect(sipUrisEquivalent('sip:+1555@IMS.Example.NET', 'sip:+1555@ims.example.net')).to.equal(true);

@@ -36,7 +36,7 @@ function fingerprint(b: Behaviour): Record<string, unknown> {
   ];
   for (const [name, s, m, setup] of probes) {
     const d = decisions.decideInvite({ acceptContact: AC, sdp: offer(s, m, setup), agent: 'h' }, b);
-    invites[name] = d.kind === 'accept' ? { accept: d.setup } : d.kind === 'ignore' ? { ignore: true } : { reject: d.status, warning: d.warning ?? null, subscribe: d.subscribe ?? false };
+    invites[name] = d.kind === 'accept' ? { accept: d.setup } : d.kind === 'ignore' ? { ignore: true } : { reject: d.status, warning: d.warning ?? null, subscribe: d.subscribe ?? false, bye: d.bye ?? false };
   }
   const original = { from: 'sip:a@x', to: 'sip:g@x', imdnMessageId: 'orig', dateTime: '2024-01-01T00:00:00.000Z' };
   const ctx = { ownAor: 'sip:me@x', groupIdentity: 'sip:g@x', ownImdnMessageId: 'own', now: new Date('2024-06-01T00:00:00.000Z') };
