@@ -41,9 +41,16 @@ export const REQUIREMENTS = [
   { id: 'imdn-envelope', level: 'SHALL', title: 'IMDN CPIM envelope (Content-Type, Content-Disposition, own Message-ID, To = original From)', source: 'RFC 5438 §7, RFC 3862', upperTester: 'no' },
   { id: 'imdn-not-requested', level: 'SHOULD NOT', title: 'no notification of a kind that was not requested', source: `${CR} 1)b)ii "the requested IMDN"; RFC 5438 §6`, upperTester: 'no' },
   { id: 'imdn-once', level: 'SHALL', title: 'one notification per message and kind, also for chunked messages', source: 'RFC 5438 §7', upperTester: 'no' },
-  { id: 'msrp-response', level: 'SHALL', title: 'MSRP 200 with the SEND transaction id and swapped paths; none when Failure-Report: no', source: 'RFC 4975 §7.2, §7.3', upperTester: 'no' },
+  // "No response to a REPORT" is here, not under msrp-report: RFC 4975 §7.1.2 says MUST NOT (docs/rfc-checks.md row 18).
+  {
+    id: 'msrp-response',
+    level: 'SHALL',
+    title: 'MSRP 200 with the SEND transaction id and swapped paths; none when Failure-Report: no; none to a REPORT',
+    source: 'RFC 4975 §7.1.2, §7.2, §7.3',
+    upperTester: 'no',
+  },
   { id: 'msrp-setup', level: 'SHALL', title: 'MSRP connection direction per a=setup (absent in offer: answerer passive)', source: 'RFC 4145 §4.1, RFC 6135', upperTester: 'no' },
-  { id: 'msrp-report', level: 'SHOULD', title: 'REPORT when Success-Report: yes; no response to a REPORT', source: 'RFC 4975 §7.1.2, §7.2', upperTester: 'no' },
+  { id: 'msrp-report', level: 'SHOULD', title: 'REPORT when Success-Report: yes', source: 'RFC 4975 §7.1.2', upperTester: 'no' },
   // Not a row of REQUIREMENTS.md: what every case needs before it can judge anything (README "Hostile clients").
   {
     id: 'wire',
