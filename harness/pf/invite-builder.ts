@@ -10,7 +10,8 @@ import { buildMsrpOffer } from '../sdp/build.ts';
 import { escapeXml } from '../xml/safe-xml.ts';
 import type { GroupSpec, InviteSpec, Participant } from './types.ts';
 
-export const PF_ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, MESSAGE, UPDATE';
+/** RFC 3261 §20.5: the methods the PF supports — SUBSCRIBE too, since it is the conference notifier. */
+export const PF_ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, NOTIFY, MESSAGE, UPDATE, SUBSCRIBE';
 /**
  * RFC 6665 §4.4.4: a UA that can act as a notifier "SHOULD include an appropriate Allow-Events header
  * field indicating all supported events in all methods which initiate dialogs and their responses

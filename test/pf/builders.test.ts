@@ -60,9 +60,9 @@ function validateWithXmllint(xml: Buffer | string, schema?: string): { ok: boole
 }
 
 describe('pf: group INVITE builder (PROTOCOLS §2.1)', () => {
-  it('builds the §2.1 INVITE byte for byte, plus Allow-Events: conference (RFC 6665 §4.4.4; 1170 octets, SDP 295)', () => {
+  it('builds the §2.1 INVITE byte for byte, plus SUBSCRIBE in Allow and Allow-Events: conference (RFC 3261 §20.5, RFC 6665 §4.4.4; 1181 octets, SDP 295)', () => {
     const bytes = serializeSipMessage(build({ referredBy: null }));
-    expect(bytes.length).to.equal(1170);
+    expect(bytes.length).to.equal(1181);
     expect(headerValue(build({ referredBy: null }), 'content-length')).to.equal('295');
     expect(bytes.equals(GOLDEN_INVITE), bytes.toString('latin1')).to.equal(true);
   });
