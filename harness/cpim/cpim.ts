@@ -4,6 +4,7 @@
  * the MIME headers of the encapsulated content, a blank line and the content itself, kept byte-exact.
  * Header kinds are described once, in CPIM_HEADER_TABLE; each row's example line is a golden test.
  */
+import { isAscii } from 'node:buffer';
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 import { parseRfc3339 } from './datetime.ts';
@@ -51,7 +52,37 @@ export interface ParsedCpim {
 }
 
 const NAME = "[A-Za-z0-9!#$%&'*+\\-^_`|~]+";
-const HEADER_START = new RegExp(`^(?:(${NAME})\\.)?(${NAME}):`);
+/** Octets of NAME (RFC 3862 §3.6 token characters without "."), for the header-start scan. */
+const NAME_CHAR = new Uint8Array(128);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-^_`|~") NAME_CHAR[c.charCodeAt(0)] = 1;
+
+function nameEnd(text: string, from: number): number {
+  let i = from;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || NAME_CHAR[c] === 0) break;
+  }
+  return i;
+}
+
+interface HeaderStart {
+  prefix: string | undefined;
+  name: string;
+  /** Offset just past the colon. */
+  end: number;
+}
+
+/** `[prefix "."] name ":"` at the line start (what `^(?:(NAME)\.)?(NAME):` matches), or null. Exported for its test. */
+export function headerStart(text: string): HeaderStart | null {
+  const first = nameEnd(text, 0);
+  if (first === 0) return null;
+  const c = text.charCodeAt(first);
+  if (c === 0x3a) return { prefix: undefined, name: text.slice(0, first), end: first + 1 };
+  if (c !== 0x2e) return null;
+  const second = nameEnd(text, first + 1);
+  if (second === first + 1 || text.charCodeAt(second) !== 0x3a) return null;
+  return { prefix: text.slice(0, first), name: text.slice(first + 1, second), end: second + 1 };
+}
 const MIME_HEADER = /^([!#$%&'*+\-.^_`|~A-Za-z0-9]+):[ \t]*(.*)$/s;
 /** `<` URI `>` at the end of the value: no other `<` before it, no `<`, `>` or space inside. */
 const URI_CHARS = /^[^<>\s]+$/;
@@ -154,6 +185,16 @@ interface Line {
   bareLf: boolean;
 }
 
+/**
+ * The text of lines [from, to) of body: decoded once when those bytes are ASCII (then a line's
+ * text is a slice at its byte offsets, the same string UTF-8 decoding gives), else undefined and
+ * each line is decoded on its own.
+ */
+function asciiText(body: Buffer, from: number, to: number): string | undefined {
+  const bytes = body.subarray(from, to);
+  return isAscii(bytes) ? bytes.toString('latin1') : undefined;
+}
+
 /** Lines up to and including the first empty one; `terminated` is false when input ran out first. */
 function readBlock(body: Buffer, from: number): { lines: Line[]; next: number; terminated: boolean } {
   const lines: Line[] = [];
@@ -181,7 +222,11 @@ function stickyAt(re: RegExp, text: string, at: number): RegExpExecArray | null 
   return re.exec(text);
 }
 
-function parseParams(text: string, from: number): { params: CpimParam[]; rest: number } | undefined {
+/** Shared by every header without parameters (the usual case); never written to. */
+const NO_PARAMS: readonly CpimParam[] = Object.freeze([]);
+
+function parseParams(text: string, from: number): { params: readonly CpimParam[]; rest: number } | undefined {
+  if (text.charCodeAt(from) !== 0x3b) return { params: NO_PARAMS, rest: from };
   const params: CpimParam[] = [];
   let i = from;
   while (text[i] === ';') {
@@ -242,13 +287,14 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   let requestsImdn = false;
 
   const cpimBlock = readBlock(body, 0);
+  const cpimText = asciiText(body, 0, cpimBlock.next);
   for (const line of cpimBlock.lines) {
     noteBareLf(line, diagnostics);
     if (line.end === line.start || tooLong(line)) continue;
     const raw = body.subarray(line.start, line.end);
-    const text = raw.toString('utf8');
-    const start = HEADER_START.exec(text);
-    const parsedParams = start ? parseParams(text, start[0].length) : undefined;
+    const text = cpimText === undefined ? raw.toString('utf8') : cpimText.slice(line.start, line.end);
+    const start = headerStart(text);
+    const parsedParams = start ? parseParams(text, start.end) : undefined;
     if (!start || !parsedParams || text[parsedParams.rest] !== ' ') {
       diagnostics.push(
         diagnostic('CPIM_BAD_HEADER_LINE', /^[ \t]/.test(text) ? 'CPIM headers cannot be folded' : 'expected Name ":" *(";" Parameter) SP Value', 'RFC 3862 §3.6', {
@@ -258,10 +304,10 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
       );
       if (!start) continue;
     }
-    const prefix = start[1];
-    const name = start[2]!;
+    const prefix = start.prefix;
+    const name = start.name;
     const params = parsedParams?.params ?? [];
-    const valueStart = parsedParams && text[parsedParams.rest] === ' ' ? parsedParams.rest + 1 : (parsedParams?.rest ?? start[0].length);
+    const valueStart = parsedParams && text[parsedParams.rest] === ' ' ? parsedParams.rest + 1 : (parsedParams?.rest ?? start.end);
     const value = text.slice(valueStart);
     const namespace = namespaces.get(prefix ?? '');
     if (prefix !== undefined && namespace === undefined) {
@@ -330,6 +376,7 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   }
 
   const mimeBlock = readBlock(body, cpimBlock.next);
+  const mimeText = asciiText(body, cpimBlock.next, mimeBlock.next);
   const mimeHeaders: MimeHeader[] = [];
   /** Folds of a field left out for its length are left out with it. */
   let droppingFolds = false;
@@ -355,7 +402,7 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
       continue;
     }
     const raw = body.subarray(line.start, line.end);
-    const text = raw.toString('utf8');
+    const text = mimeText === undefined ? raw.toString('utf8') : mimeText.slice(line.start - cpimBlock.next, line.end - cpimBlock.next);
     const m = MIME_HEADER.exec(text);
     if (!m) {
       diagnostics.push(diagnostic('CPIM_BAD_HEADER_LINE', 'expected a MIME header "Name: value"', 'RFC 2045 §3', { offset: line.start, bytes: raw }));

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import fc from 'fast-check';
 import {
   buildCpim,
   buildGroupChatMessage,
   CPIM_HEADER_TABLE,
   cpimHeader,
   cpimHeaders,
+  headerStart,
   headerUri,
   imdnHeader,
   IMDN_HEADERS_NS,
@@ -241,5 +243,28 @@ describe('CPIM (RFC 3862)', () => {
       }
       expect(compared).to.be.greaterThan(2000);
     });
+  });
+});
+
+describe('cpim: the header-start scan', () => {
+  const NAME = "[A-Za-z0-9!#$%&'*+\\-^_`|~]+";
+  const reference = new RegExp(`^(?:(${NAME})\\.)?(${NAME}):`);
+  const viaRegex = (text: string) => {
+    const m = reference.exec(text);
+    return m ? { prefix: m[1], name: m[2]!, end: m[0].length } : null;
+  };
+
+  it('finds what ^(?:(NAME)\\.)?(NAME): matches, on every table example and random lines', () => {
+    for (const row of CPIM_HEADER_TABLE) expect(headerStart(row.example), row.example).to.deep.equal(viaRegex(row.example));
+    for (const text of ['a:', 'a.b:', '.a:', 'a.:', 'a..b:', 'a.b.c:', ':x', 'a b:', 'imdn.Message-ID: x', 'Subject:;lang=fr x', 'é:x', 'a.é:', '']) {
+      expect(headerStart(text), text).to.deep.equal(viaRegex(text));
+    }
+    const alphabet = fc.constantFrom('a', 'Z', '0', '-', '~', '.', ':', ' ', ';', '=', '"', 'é', '\t', '<');
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 12 }).map((cs) => cs.join('')), (text) => {
+        expect(headerStart(text)).to.deep.equal(viaRegex(text));
+      }),
+      { numRuns: 5000, seed: 11 },
+    );
   });
 });
