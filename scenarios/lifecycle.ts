@@ -16,7 +16,7 @@ const nothingToSend = defineTestCase({
   title: 'nothing to send: subscribe, return IMDNs via MSRP, wait for the PF\'s BYE, answer it 2xx',
   purpose: 'The whole 1c ladder: two deferred messages requesting delivery notifications; the client subscribes (1c-iii), returns both IMDNs via MSRP (1c-ii), stays until the PF ends the delivery and answers its BYE (1c-i).',
   group: GROUP,
-  rules: ['msrp.send-200', 'nothing-to-send.subscribed', 'nothing-to-send.imdn.returned', ...NOTIFICATION_CONTENT_RULES, 'session.kept', 'bye.answered', 'bye.media-stops'],
+  rules: ['session.kept', 'msrp.send-200', 'nothing-to-send.subscribed', 'nothing-to-send.imdn.returned', ...NOTIFICATION_CONTENT_RULES, 'bye.answered', 'bye.media-stops'],
   async run(t) {
     const done = await establish(t);
     await judgeFlowSubscribed(t, done, 'nothing-to-send.subscribed');

@@ -1,4 +1,5 @@
 /** One test case as text: verdict lines first, then notes, then the trace. */
+import { CATALOGUE } from '../../scenarios/index.ts';
 import type { TestCaseResult, Verdict } from '../verdict/verdict.ts';
 import { elidedText, formatTrace } from './trace-text.ts';
 
@@ -16,9 +17,14 @@ export function headline(result: TestCaseResult): string {
     const errored = result.verdicts.find((v) => v.outcome === 'error');
     return errored ? `${errored.requirement}: ${errored.reason}` : 'test case produced no verdict';
   }
-  const worst = result.verdicts.find((v) => v.outcome === result.outcome);
+  // The case's purpose rule (its first declared one) speaks for it when it has a verdict of the case's outcome.
+  const purpose = PURPOSE_RULE.get(result.id);
+  const worst = (purpose === undefined ? undefined : result.verdicts.find((v) => v.outcome === result.outcome && v.rule === purpose)) ?? result.verdicts.find((v) => v.outcome === result.outcome);
   return worst ? `${worst.requirement} (${worst.level}): ${worst.reason}` : result.outcome;
 }
+
+/** Each catalogue case's first declared rule: its purpose (a result read back from a file may name a case it lacks). */
+const PURPOSE_RULE = new Map<string, string>(CATALOGUE.map((c) => [c.id, c.rules[0]!]));
 
 export function caseText(result: TestCaseResult, harnessActor = 'pf'): string {
   const lines: string[] = [];

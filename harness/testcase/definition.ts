@@ -19,7 +19,10 @@ export interface TestCaseDefinition {
   readonly purpose: string;
   /** Scenario file group, e.g. `invite-direction`. */
   readonly group: string;
-  /** Every rule this case may record a finding for; a finding of another rule is a harness error. */
+  /**
+   * Every rule this case may record a finding for; a finding of another rule is a harness error.
+   * The first is the case's purpose: a case that passes is shown with that rule's verdict.
+   */
   readonly rules: readonly RuleId[];
   /** The requirements those rules serve, in catalogue order. */
   readonly requirements: readonly RequirementId[];

@@ -4,6 +4,7 @@ import { stamp, type ConnectionTraceEvent, type MessageTraceEvent, type TraceEve
 import { mergeReports } from '../../harness/cli/merge-command.ts';
 import { validateResults } from '../../harness/cli/results-schema.ts';
 import { parseShard, selectShard } from '../../harness/cli/shard.ts';
+import { headline } from '../../harness/reporters/case-text.ts';
 import { buildHtmlReport, eventAnchor } from '../../harness/reporters/html.ts';
 import { junitFromReport } from '../../harness/reporters/junit.ts';
 import { buildLadder } from '../../harness/reporters/ladder.ts';
@@ -201,5 +202,16 @@ describe('--repeat, --strict, --shard and merge', () => {
     expect(!twice.ok && twice.message).to.include('test case fails is in both a.json and a2.json');
     const other = { ...b, meta: { ...b.meta, configDigest: 'sha256:' + '0'.repeat(64) } };
     expect(mergeReports([{ path: 'a.json', report: a }, { path: 'o.json', report: other }]).ok).to.equal(false);
+  });
+});
+
+describe('the reason shown for a case that passes', () => {
+  it('is its purpose rule\'s verdict (its first declared rule), not the first verdict recorded', () => {
+    const kept: Verdict = { requirement: '7.3.12-1c-i', level: 'SHALL', rule: 'session.kept', held: true, outcome: 'pass', reason: 'no BYE from the client', evidence: [] };
+    const returned: Verdict = { requirement: '7.3.12-1b-ii', level: 'SHALL', rule: 'imdn.returned', held: true, outcome: 'pass', reason: 'display notification returned', evidence: [] };
+    const display = result('imdn-display', 'pass', [], [kept, returned], { requirements: ['7.3.12-1b-ii', '7.3.12-1c-i'] });
+    expect(headline(display)).to.equal('7.3.12-1b-ii (SHALL): display notification returned');
+    // A case the catalogue does not know (a results.json of another version): the first verdict of its outcome.
+    expect(headline({ ...display, id: 'not-in-the-catalogue' })).to.equal('7.3.12-1c-i (SHALL): no BYE from the client');
   });
 });
