@@ -17,8 +17,9 @@ export function headline(result: TestCaseResult): string {
     const errored = result.verdicts.find((v) => v.outcome === 'error');
     return errored ? `${errored.requirement}: ${errored.reason}` : 'test case produced no verdict';
   }
-  // The case's purpose rule (its first declared one) speaks for it when it has a verdict of the case's outcome.
-  const purpose = PURPOSE_RULE.get(result.id);
+  // A case that failed or warned shows its first such verdict (the cause); one that passed, its
+  // purpose rule's verdict (its first declared rule), when it has one of the case's outcome.
+  const purpose = result.outcome === 'pass' || result.outcome === 'informative' ? PURPOSE_RULE.get(result.id) : undefined;
   const worst = (purpose === undefined ? undefined : result.verdicts.find((v) => v.outcome === result.outcome && v.rule === purpose)) ?? result.verdicts.find((v) => v.outcome === result.outcome);
   return worst ? `${worst.requirement} (${worst.level}): ${worst.reason}` : result.outcome;
 }

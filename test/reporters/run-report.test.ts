@@ -215,3 +215,11 @@ describe('the reason shown for a case that passes', () => {
     expect(headline({ ...display, id: 'not-in-the-catalogue' })).to.equal('7.3.12-1c-i (SHALL): no BYE from the client');
   });
 });
+
+describe('the reason shown for a case that fails', () => {
+  it('is its first failing verdict (the cause), even when its purpose rule failed later', () => {
+    const cause: Verdict = { requirement: '7.3.12-1c-i', level: 'SHALL', rule: 'session.kept', held: false, outcome: 'fail', reason: 'the client sent BYE', evidence: [] };
+    const later: Verdict = { requirement: '7.3.12-1b-ii', level: 'SHALL', rule: 'imdn.returned', held: false, outcome: 'fail', reason: 'no display notification', evidence: [] };
+    expect(headline(result('imdn-display', 'fail', [], [cause, later]))).to.equal('7.3.12-1c-i (SHALL): the client sent BYE');
+  });
+});
