@@ -78,9 +78,9 @@ ambiguity:
 limits:
 ${limitsExample()}
 
-# Reports.
-junit: reports/junit.xml
+# Reports: index.html, junit.xml, report.md and results.json go to reportDir; junit names another file.
 reportDir: reports
+# junit: reports/junit.xml
 `;
 
 export interface InitArguments {

@@ -41,8 +41,8 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
           .option('windows', { choices: ['real', 'scaled'] as const, describe: 'observation windows: real (lab) or scaled (loopback) [default: scaled for builtin, real otherwise]' })
           .option('grep', { type: 'string', describe: 'only test cases whose id, title, group or requirement ID matches this regular expression' })
           .option('req', { type: 'string', describe: 'only test cases that judge exactly this requirement ID (e.g. 7.3.12-1a-i; `cpm-harness rules` maps rules to IDs)' })
-          .option('junit', { type: 'string', describe: 'JUnit XML output file [default: reports/junit.xml]' })
-          .option('report-dir', { type: 'string', describe: 'directory for index.html, report.md and results.json (JUnit goes to --junit) [default: reports]' })
+          .option('junit', { type: 'string', describe: 'JUnit XML output file [default: <report-dir>/junit.xml]' })
+          .option('report-dir', { type: 'string', describe: 'directory for index.html, junit.xml, report.md and results.json (--junit puts JUnit elsewhere) [default: reports]' })
           .option('pcap', { type: 'string', describe: 'also write each test case\'s messages as <dir>/<case id>.pcap for Wireshark' })
           .option('transport', { choices: ['udp', 'tcp'] as const, describe: 'SIP transport between the PF and the client [default: tcp, or the transport= of a sip: client]' })
           .option('config', { type: 'string', describe: 'YAML or JSON configuration file (`cpm-harness init` writes an example); options given here win' })
@@ -57,7 +57,7 @@ function build(yargs: Yargs, argv: string[], setCode: (code: number) => void): A
           .example('$0 run --client register --listen 0.0.0.0:5060 --ut http://192.0.2.7:8080', 'a real client that registers by itself, with its UT shim')
           .example('$0 run --client "sip:+15551230002@192.0.2.7:5070;transport=tcp" --ut prompt', 'a client at a known contact, operator as upper tester')
           .example('$0 run --config cpm-harness.yaml', 'everything from a configuration file')
-          .example('$0 run --shard 2/3 --report-dir reports/shard-2 --junit reports/shard-2/junit.xml', 'the second of three CI shards'),
+          .example('$0 run --shard 2/3 --report-dir reports/shard-2', 'the second of three CI shards'),
       async (args) => {
         const { runCommand } = await import('./run-command.ts');
         setCode(await runCommand(args as unknown as RunArguments));

@@ -181,7 +181,8 @@ export function resolveRun(args: RunArguments): Checked<ResolvedRun> {
       grep,
       requirement: requirement.value,
       ut,
-      junitPath: args.junit ?? file.junit ?? join('reports', 'junit.xml'),
+      // JUnit follows the report directory unless named: shards given only --report-dir must not overwrite one file.
+      junitPath: args.junit ?? file.junit ?? join(args.reportDir ?? file.reportDir ?? 'reports', 'junit.xml'),
       reportDir: args.reportDir ?? file.reportDir ?? 'reports',
       strict: args.strict ?? file.strict ?? false,
       shard,

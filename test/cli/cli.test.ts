@@ -75,6 +75,15 @@ describe('cli: --client, --listen, --ut, --proxy resolution', () => {
   });
 });
 
+describe('cli: where the reports go', () => {
+  it('JUnit follows --report-dir (or the file\'s reportDir) unless --junit names it', () => {
+    const junitOf = (r: ReturnType<typeof resolveRun>): string => (r.ok ? r.value.junitPath : `usage error: ${r.message}`);
+    expect(junitOf(resolveRun({}))).to.equal(join('reports', 'junit.xml'));
+    expect(junitOf(resolveRun({ reportDir: join('reports', 'shard-2') }))).to.equal(join('reports', 'shard-2', 'junit.xml'));
+    expect(junitOf(resolveRun({ reportDir: 'out', junit: join('ci', 'j.xml') }))).to.equal(join('ci', 'j.xml'));
+  });
+});
+
 describe('cli: configuration file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cpm-cli-'));
 
