@@ -262,21 +262,22 @@ export interface CpimParseOptions {
   limits?: Partial<Pick<Limits, 'cpimHeaderBytes'>>;
 }
 
+/** True (and reported) when a header line is over the limit: it is then skipped, never parsed. */
+function tooLong(body: Buffer, line: Line, maxLine: number, diagnostics: Diagnostic[]): boolean {
+  if (line.end - line.start <= maxLine) return false;
+  diagnostics.push(
+    diagnostic('CPIM_HEADER_TOO_LONG', `header line of ${line.end - line.start} octets exceeds the limit of ${maxLine}`, 'RFC 3862 §3', {
+      offset: line.start,
+      bytes: body.subarray(line.start, line.start + 80),
+    }),
+  );
+  return true;
+}
+
 /** Parses a message/cpim body. Never throws: every deviation is a diagnostic. */
 export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedCpim {
   const diagnostics: Diagnostic[] = [];
   const maxLine = options.limits?.cpimHeaderBytes ?? DEFAULT_LIMITS.cpimHeaderBytes;
-  /** True (and reported) when a header line is over the limit: it is then skipped, never parsed. */
-  const tooLong = (line: Line): boolean => {
-    if (line.end - line.start <= maxLine) return false;
-    diagnostics.push(
-      diagnostic('CPIM_HEADER_TOO_LONG', `header line of ${line.end - line.start} octets exceeds the limit of ${maxLine}`, 'RFC 3862 §3', {
-        offset: line.start,
-        bytes: body.subarray(line.start, line.start + 80),
-      }),
-    );
-    return true;
-  };
   const headers: CpimHeader[] = [];
   const namespaces = new Map<string, string>([['', CPIM_NS]]);
   const seenPrefixesLater: string[] = [];
@@ -290,7 +291,7 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   const cpimText = asciiText(body, 0, cpimBlock.next);
   for (const line of cpimBlock.lines) {
     noteBareLf(line, diagnostics);
-    if (line.end === line.start || tooLong(line)) continue;
+    if (line.end === line.start || tooLong(body, line, maxLine, diagnostics)) continue;
     const raw = body.subarray(line.start, line.end);
     const text = cpimText === undefined ? raw.toString('utf8') : cpimText.slice(line.start, line.end);
     const start = headerStart(text);
@@ -385,14 +386,14 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
     const folded = body[line.start] === 0x20 || body[line.start] === 0x09;
     if (folded && droppingFolds) continue;
     droppingFolds = false;
-    if (line.end === line.start || tooLong(line)) {
+    if (line.end === line.start || tooLong(body, line, maxLine, diagnostics)) {
       droppingFolds = line.end !== line.start;
       continue;
     }
     const previous = mimeHeaders[mimeHeaders.length - 1];
     if (folded && previous) {
       // MIME headers may be folded (RFC 5322 §2.2.3): unfold into the previous field; the whole field counts against the limit.
-      if (tooLong({ ...line, start: previous.offset })) {
+      if (tooLong(body, { ...line, start: previous.offset }, maxLine, diagnostics)) {
         mimeHeaders.pop();
         droppingFolds = true;
         continue;

@@ -28,6 +28,23 @@ function two(text: string, at: number): number {
   return a < 0 || b < 0 ? -1 : a * 10 + b;
 }
 
+const MICRO_SCALE = [1_000_000, 100_000, 10_000, 1000, 100, 10, 1];
+
+/**
+ * Microseconds of the fraction `.ddd` at text[dot, end) (digits only, at least one). Up to six
+ * digits are summed as an integer, which is exactly what the decimal reading below gives for them;
+ * longer fractions keep that reading (it rounds, e.g. `.9999999999999999999` is a whole second).
+ */
+export function fractionMicros(text: string, dot: number, end: number): number {
+  const digits = end - dot - 1;
+  if (digits <= 6) {
+    let value = 0;
+    for (let k = dot + 1; k < end; k++) value = value * 10 + (text.charCodeAt(k) - 0x30);
+    return value * MICRO_SCALE[digits]!;
+  }
+  return Math.floor(Number(`0${text.slice(dot, end)}`) * 1e6 + 1e-6);
+}
+
 /**
  * Parses an RFC 3339 date-time; undefined when it is not one (wrong shape or out-of-range field).
  * A scanner over the fixed layout `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`: the notification
@@ -47,12 +64,12 @@ export function parseRfc3339(text: string): Instant | undefined {
   const t = text.charCodeAt(10);
   if (text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d || (t !== 0x54 && t !== 0x74) || text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a) return undefined;
   let i = 19;
-  let fraction = 0;
+  let micros = 0;
   if (text.charCodeAt(i) === 0x2e) {
     let j = i + 1;
     while (j < n && digit(text, j) >= 0) j++;
     if (j === i + 1) return undefined;
-    fraction = Number(`0${text.slice(i, j)}`);
+    micros = fractionMicros(text, i, j);
     i = j;
   }
   const year = y1 * 100 + y2;
@@ -70,7 +87,7 @@ export function parseRfc3339(text: string): Instant | undefined {
     offsetMinutes = (zone === 0x2d ? -1 : 1) * (oh * 60 + om);
   } else return undefined;
   const epochMs = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
-  return { epochMicros: epochMs * 1000 + Math.floor(fraction * 1e6 + 1e-6), text };
+  return { epochMicros: epochMs * 1000 + micros, text };
 }
 
 /** True when both parse and denote the same instant. */

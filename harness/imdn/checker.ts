@@ -71,7 +71,13 @@ export function requestedKinds(cpim: ParsedCpim): Set<ImdnKind> {
 }
 
 function mediaType(value: string | undefined): string | undefined {
-  return value?.split(';')[0]!.trim().toLowerCase();
+  if (value === undefined) return undefined;
+  const semi = value.indexOf(';');
+  return (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
+}
+
+function addFinding(findings: Finding<ImdnRule>[], rule: ImdnRule, ok: boolean, detail: string): void {
+  findings.push({ rule, ok, detail });
 }
 
 function expectedActual(expected: string | undefined, actual: string | undefined): string {
@@ -84,16 +90,14 @@ function expectedActual(expected: string | undefined, actual: string | undefined
  */
 export function checkNotification(original: OriginalMessage, notification: ReceivedNotification, context: CheckContext): Finding<ImdnRule>[] {
   const findings: Finding<ImdnRule>[] = [];
-  const add = (rule: ImdnRule, ok: boolean, detail: string): void => {
-    findings.push({ rule, ok, detail });
-  };
   const { cpim, imdn } = notification;
 
   // Envelope syntax: a notification the PF cannot parse cannot be routed.
   const cpimErrors = cpim.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'CPIM_UNDECLARED_PREFIX');
-  add('imdn.envelope.syntax', cpimErrors.length === 0, cpimErrors.length === 0 ? 'CPIM envelope well-formed' : `CPIM envelope is malformed: ${cpimErrors.map((d) => d.code).join(', ')}`);
+  addFinding(findings, 'imdn.envelope.syntax', cpimErrors.length === 0, cpimErrors.length === 0 ? 'CPIM envelope well-formed' : `CPIM envelope is malformed: ${cpimErrors.map((d) => d.code).join(', ')}`);
   const schemaErrors = imdn.diagnostics.filter((d) => d.severity === 'error');
-  add(
+  addFinding(
+    findings,
     'imdn.fields.schema',
     !hasErrors(imdn.diagnostics),
     schemaErrors.length === 0 ? 'IMDN document valid per the RFC 5438 schema' : `IMDN document violates RFC 5438: ${schemaErrors.map((d) => d.code).join(', ')}`,
@@ -103,7 +107,8 @@ export function checkNotification(original: OriginalMessage, notification: Recei
   const imdnPrefixUsed = cpim.headers.some((h) => h.prefix !== undefined && h.namespace === undefined);
   let declared = false;
   for (const uri of cpim.namespaces.values()) if (uri === IMDN_HEADERS_NS) declared = true;
-  add(
+  addFinding(
+    findings,
     'imdn.envelope.ns',
     declared && !imdnPrefixUsed,
     !declared ? `no NS header declares ${IMDN_HEADERS_NS} (expected NS: imdn <${IMDN_HEADERS_NS}> before imdn.* headers)` : imdnPrefixUsed ? 'a header prefix is used before its NS declaration' : `NS declares ${IMDN_HEADERS_NS}`,
@@ -112,10 +117,10 @@ export function checkNotification(original: OriginalMessage, notification: Recei
   // CPIM imdn.Message-ID: present, unique, not the original's [I].
   const originalId = imdnHeader(original.cpim, 'Message-ID')?.value;
   const notificationId = imdnHeader(cpim, 'Message-ID')?.value;
-  if (notificationId === undefined || notificationId === '') add('imdn.envelope.message-id', false, 'the notification carries no imdn.Message-ID');
-  else if (notificationId === originalId) add('imdn.envelope.message-id', false, `the notification reuses the original message's imdn.Message-ID ${notificationId}`);
-  else if (context.seenNotificationIds?.has(notificationId)) add('imdn.envelope.message-id', false, `imdn.Message-ID ${notificationId} repeats one of an earlier notification`);
-  else add('imdn.envelope.message-id', true, `own imdn.Message-ID ${notificationId}`);
+  if (notificationId === undefined || notificationId === '') addFinding(findings, 'imdn.envelope.message-id', false, 'the notification carries no imdn.Message-ID');
+  else if (notificationId === originalId) addFinding(findings, 'imdn.envelope.message-id', false, `the notification reuses the original message's imdn.Message-ID ${notificationId}`);
+  else if (context.seenNotificationIds?.has(notificationId)) addFinding(findings, 'imdn.envelope.message-id', false, `imdn.Message-ID ${notificationId} repeats one of an earlier notification`);
+  else addFinding(findings, 'imdn.envelope.message-id', true, `own imdn.Message-ID ${notificationId}`);
 
   // CPIM To = original From [I]/[U].
   const originalFrom = cpimHeader(original.cpim, 'From')?.value;
@@ -123,19 +128,25 @@ export function checkNotification(original: OriginalMessage, notification: Recei
   if (originalFrom !== undefined) {
     const expected = headerUri(originalFrom);
     const ok = tos.length === 1 && urisEquivalent(tos[0]!.value, expected);
-    const actual = tos.map((t) => headerUri(t.value)).join(', ') || '(none)';
-    const toGroup = tos.some((t) => urisEquivalent(t.value, context.groupUri));
-    add(
-      'imdn.envelope.to',
-      ok,
-      ok ? `CPIM To is the original sender ${expected}` : `${toGroup ? 'notification addressed to the group instead of the original sender' : 'CPIM To is not the original sender'}${expectedActual(expected, actual)}`,
-    );
+    if (ok) addFinding(findings, 'imdn.envelope.to', true, `CPIM To is the original sender ${expected}`);
+    else {
+      // Only a failure needs to know whether it went to the group: two URI parses per message otherwise.
+      const actual = tos.map((t) => headerUri(t.value)).join(', ') || '(none)';
+      const toGroup = tos.some((t) => urisEquivalent(t.value, context.groupUri));
+      addFinding(
+        findings,
+        'imdn.envelope.to',
+        false,
+        `${toGroup ? 'notification addressed to the group instead of the original sender' : 'CPIM To is not the original sender'}${expectedActual(expected, actual)}`,
+      );
+    }
   }
 
   // CPIM From = the client, not anonymous [U]: RFC 3862 allows an anonymous From.
   const from = cpimHeader(cpim, 'From')?.value;
   const fromOk = from !== undefined && !isAnonymousUri(from) && urisEquivalent(from, context.clientUri);
-  add(
+  addFinding(
+    findings,
     'imdn.envelope.from',
     fromOk,
     fromOk
@@ -146,36 +157,37 @@ export function checkNotification(original: OriginalMessage, notification: Recei
   // CPIM DateTime: present, RFC 3339 [I].
   const dateTime = cpimHeader(cpim, 'DateTime')?.value;
   const dateTimeOk = dateTime !== undefined && parseRfc3339(dateTime) !== undefined;
-  add('imdn.envelope.datetime', dateTimeOk, dateTimeOk ? `CPIM DateTime ${dateTime}` : `CPIM DateTime missing or not RFC 3339 (got ${dateTime ?? '(none)'})`);
+  addFinding(findings, 'imdn.envelope.datetime', dateTimeOk, dateTimeOk ? `CPIM DateTime ${dateTime}` : `CPIM DateTime missing or not RFC 3339 (got ${dateTime ?? '(none)'})`);
 
   // No Disposition-Notification inside a notification [U].
   const dn = imdnHeader(cpim, 'Disposition-Notification');
-  add('imdn.envelope.no-disposition-notification', !dn, dn ? `the notification itself requests notifications (imdn.Disposition-Notification: ${dn.value})` : 'no imdn.Disposition-Notification in the notification');
+  addFinding(findings, 'imdn.envelope.no-disposition-notification', !dn, dn ? `the notification itself requests notifications (imdn.Disposition-Notification: ${dn.value})` : 'no imdn.Disposition-Notification in the notification');
 
   // MIME Content-Type and Content-Disposition [I]; Disposition in the CPIM block tolerated (N22).
   const typeOk = mediaType(cpim.mime.contentType) === IMDN_CONTENT_TYPE;
-  add('imdn.envelope.content-type', typeOk, typeOk ? `Content-Type: ${IMDN_CONTENT_TYPE}` : `MIME Content-Type is not ${IMDN_CONTENT_TYPE}${expectedActual(IMDN_CONTENT_TYPE, cpim.mime.contentType)}`);
+  addFinding(findings, 'imdn.envelope.content-type', typeOk, typeOk ? `Content-Type: ${IMDN_CONTENT_TYPE}` : `MIME Content-Type is not ${IMDN_CONTENT_TYPE}${expectedActual(IMDN_CONTENT_TYPE, cpim.mime.contentType)}`);
   const disposition = cpim.mime.contentDisposition;
   const dispositionInCpim = cpimHeader(cpim, 'Content-Disposition')?.value;
   const inMime = mediaType(disposition) === 'notification';
   const onlyInCpim = !inMime && disposition === undefined && mediaType(dispositionInCpim) === 'notification';
-  add(
+  addFinding(
+    findings,
     'imdn.envelope.content-disposition',
     inMime || onlyInCpim,
     inMime || onlyInCpim ? 'Content-Disposition: notification' : `MIME Content-Disposition is not notification${expectedActual('notification', disposition)}`,
   );
-  if (onlyInCpim) add('imdn.envelope.disposition-placement', false, 'Content-Disposition: notification is in the CPIM header block, not the MIME headers (N22)');
-  else if (inMime) add('imdn.envelope.disposition-placement', true, 'Content-Disposition in the MIME headers');
+  if (onlyInCpim) addFinding(findings, 'imdn.envelope.disposition-placement', false, 'Content-Disposition: notification is in the CPIM header block, not the MIME headers (N22)');
+  else if (inMime) addFinding(findings, 'imdn.envelope.disposition-placement', true, 'Content-Disposition in the MIME headers');
 
   // XML message-id = original imdn.Message-ID, exact [V-schema]/[I].
   const idOk = imdn.messageId === originalId;
-  add('imdn.fields.message-id', idOk, idOk ? `<message-id> ${originalId} names the original message` : `<message-id> does not name the original message${expectedActual(originalId, imdn.messageId)}`);
+  addFinding(findings, 'imdn.fields.message-id', idOk, idOk ? `<message-id> ${originalId} names the original message` : `<message-id> does not name the original message${expectedActual(originalId, imdn.messageId)}`);
 
   // XML datetime = original DateTime as an instant [V] RFC 5438 §7.2.1.2 (N10: receipt time instead).
   const originalDateTime = cpimHeader(original.cpim, 'DateTime')?.value;
   if (originalDateTime !== undefined) {
     const ok = imdn.datetime !== undefined && sameInstant(imdn.datetime, originalDateTime);
-    add('imdn.fields.datetime', ok, ok ? `<datetime> is the original DateTime ${originalDateTime}` : `<datetime> is not the original message's DateTime (receipt time? N10)${expectedActual(originalDateTime, imdn.datetime)}`);
+    addFinding(findings, 'imdn.fields.datetime', ok, ok ? `<datetime> is the original DateTime ${originalDateTime}` : `<datetime> is not the original message's DateTime (receipt time? N10)${expectedActual(originalDateTime, imdn.datetime)}`);
   }
 
   // XML recipient-uri / original-recipient-uri [U] (docs/rfc-checks.md). RFC 5438 §7.2.1.3: the URI of
@@ -184,7 +196,8 @@ export function checkNotification(original: OriginalMessage, notification: Recei
   const imTos = cpimHeaders(original.cpim, 'To').map((h) => headerUri(h.value));
   if (imdn.recipientUri !== undefined) {
     const ok = urisEquivalent(imdn.recipientUri, context.clientUri) || imTos.some((to) => urisEquivalent(imdn.recipientUri!, to));
-    add(
+    addFinding(
+      findings,
       'imdn.fields.recipient-uri',
       ok,
       ok ? '<recipient-uri> is the final recipient' : `<recipient-uri> is neither the client's identity nor the IM's CPIM To${expectedActual([context.clientUri, ...imTos].join(' or '), imdn.recipientUri)}`,
@@ -194,11 +207,12 @@ export function checkNotification(original: OriginalMessage, notification: Recei
   // without an Original-To the harness accepts the IM's CPIM To.
   const originalTo = imdnHeader(original.cpim, 'Original-To')?.value;
   if (originalTo !== undefined && imdn.originalRecipientUri === undefined) {
-    add('imdn.fields.original-recipient-uri', false, `no <original-recipient-uri> although the IM carried imdn.Original-To${expectedActual(headerUri(originalTo), undefined)}`);
+    addFinding(findings, 'imdn.fields.original-recipient-uri', false, `no <original-recipient-uri> although the IM carried imdn.Original-To${expectedActual(headerUri(originalTo), undefined)}`);
   } else if (imdn.originalRecipientUri !== undefined) {
     const candidates = originalTo !== undefined ? [headerUri(originalTo)] : imTos;
     const ok = candidates.some((c) => urisEquivalent(imdn.originalRecipientUri!, c));
-    add(
+    addFinding(
+      findings,
       'imdn.fields.original-recipient-uri',
       ok,
       ok
@@ -212,20 +226,20 @@ export function checkNotification(original: OriginalMessage, notification: Recei
   if (kind !== undefined) {
     const requestedTypes = requestedDispositions(original.cpim);
     if (original.requested.size === 0) {
-      add('imdn.unsolicited', false, `a ${kind} notification was sent for a message that requested none (N9)`);
+      addFinding(findings, 'imdn.unsolicited', false, `a ${kind} notification was sent for a message that requested none (N9)`);
     } else if (!original.requested.has(kind)) {
-      add('imdn.kind', false, `${kind} notification not requested${expectedActual([...original.requested].join(', '), kind)}`);
+      addFinding(findings, 'imdn.kind', false, `${kind} notification not requested${expectedActual([...original.requested].join(', '), kind)}`);
     } else if (kind === 'delivery' && imdn.status === 'delivered' && requestedTypes.size > 0 && !requestedTypes.has('positive-delivery')) {
-      add('imdn.kind', false, 'positive delivery notification sent although only negative-delivery was requested');
+      addFinding(findings, 'imdn.kind', false, 'positive delivery notification sent although only negative-delivery was requested');
     } else if (kind === 'display' && context.userDisplayed === false) {
-      add('imdn.kind', false, 'display notification sent although the user has not displayed the message');
+      addFinding(findings, 'imdn.kind', false, 'display notification sent although the user has not displayed the message');
     } else {
-      add('imdn.kind', true, `${kind} notification, as requested`);
+      addFinding(findings, 'imdn.kind', true, `${kind} notification, as requested`);
     }
     const expectedStatuses = kind === 'delivery' ? ['delivered'] : kind === 'display' ? ['displayed'] : ['processed', 'stored'];
     const statusOk = imdn.status !== undefined && expectedStatuses.includes(imdn.status);
     const expected = expectedStatuses.join(' or ');
-    add('imdn.status', statusOk, statusOk ? `status <${imdn.status}/>` : `status of the ${kind} notification is not ${expected}${expectedActual(expected, imdn.status)}`);
+    addFinding(findings, 'imdn.status', statusOk, statusOk ? `status <${imdn.status}/>` : `status of the ${kind} notification is not ${expected}${expectedActual(expected, imdn.status)}`);
   }
   return findings;
 }

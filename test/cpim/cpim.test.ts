@@ -243,6 +243,21 @@ describe('CPIM (RFC 3862)', () => {
       }
       expect(compared).to.be.greaterThan(2000);
     });
+    it('fractions of up to six digits (summed as integers) read exactly as the decimal reading of every length', () => {
+      const reading = (digits: string): number => Math.floor(Number(`0.${digits}`) * 1e6 + 1e-6);
+      const base = Date.UTC(2024, 4, 6, 9, 15, 3) * 1000;
+      for (let k = 1; k <= 4; k++) {
+        for (let v = 0; v < 10 ** k; v++) {
+          const digits = String(v).padStart(k, '0');
+          expect(parseRfc3339(`2024-05-06T09:15:03.${digits}Z`)?.epochMicros, digits).to.equal(base + reading(digits));
+        }
+      }
+      fc.assert(
+        fc.property(fc.stringMatching(/^[0-9]{5,12}$/), (digits) => parseRfc3339(`2024-05-06T09:15:03.${digits}Z`)?.epochMicros === base + reading(digits)),
+        { numRuns: 5000 },
+      );
+      expect(parseRfc3339('2024-05-06T09:15:03.9999999999999999999Z')?.epochMicros).to.equal(base + 1_000_000);
+    });
   });
 });
 
