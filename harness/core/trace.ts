@@ -87,9 +87,23 @@ export function formatWallClock(event: { readonly wallClockMs: number }): string
 
 export const discardTrace: TraceSink = () => {};
 
+/** Sinks that want only connection events (a tap in front of a discarding trace). */
+const CONNECTIONS_ONLY = new WeakSet<TraceSink>();
+
+/** Marks `sink` as dropping every message event: emitters skip building those for it. Returns it. */
+export function connectionsOnly(sink: TraceSink): TraceSink {
+  CONNECTIONS_ONLY.add(sink);
+  return sink;
+}
+
 /** True for the sink that drops everything: emitters skip building events for it. */
 export function isDiscarding(sink: TraceSink): boolean {
   return sink === discardTrace;
+}
+
+/** True when `sink` drops message events (discardTrace, or a sink marked connectionsOnly). */
+export function discardsMessages(sink: TraceSink): boolean {
+  return sink === discardTrace || CONNECTIONS_ONLY.has(sink);
 }
 
 /** What a trace left out once it reached its byte budget (traceBytesPerCase). */

@@ -16,7 +16,7 @@ import { diagnostic, harnessError, type Diagnostic, type HarnessError } from '..
 import { randomToken } from '../core/ids.ts';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.ts';
 import { NO_BOUNDARY, type FaultBoundary, type PeerWatch, type WireFaultKind } from '../core/scope.ts';
-import { discardTrace, isDiscarding, stamp, type ConnectionState, type ConnectionTraceEvent, type Direction, type Endpoint, type MessageTraceEvent, type TraceSink } from '../core/trace.ts';
+import { discardTrace, discardsMessages, stamp, type ConnectionState, type ConnectionTraceEvent, type Direction, type Endpoint, type MessageTraceEvent, type TraceSink } from '../core/trace.ts';
 import { wireLink, type WireLink, type WireTap } from '../core/wire-tap.ts';
 import { chunkMessage } from './chunker.ts';
 import { msrpHeader, summarizeFrame, type FailureReport, type MsrpFrame, type MsrpHeader, type MsrpRequest, type MsrpResponse, type SuccessReport } from './frame.ts';
@@ -611,7 +611,7 @@ export class MsrpSession {
   }
 
   private traceMessage(connection: Connection, direction: Direction, bytes: Buffer, frame: MsrpFrame | undefined, diagnostics: Diagnostic[]): void {
-    if (isDiscarding(this.trace)) return;
+    if (discardsMessages(this.trace)) return;
     const fields: Omit<MessageTraceEvent, 'seq' | 'monotonicMs' | 'wallClockMs'> = {
       kind: 'message',
       protocol: 'msrp',

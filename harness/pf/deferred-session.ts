@@ -3,7 +3,7 @@
  * or a re-join it accepted). Delivers CPIM-wrapped deferred messages only once the MSRP session is
  * bound (H5), one transaction per chunk, and ends with BYE (H6). MSRP activity goes to the log.
  */
-import type { ConnectionTraceEvent, TraceEvent, TraceSink } from '../core/trace.ts';
+import { connectionsOnly, isDiscarding, type ConnectionTraceEvent, type TraceEvent, type TraceSink } from '../core/trace.ts';
 import { buildGroupChatMessage, parseCpim, cpimHeader } from '../cpim/cpim.ts';
 import { formatRfc3339 } from '../cpim/datetime.ts';
 import { randomToken } from '../core/ids.ts';
@@ -35,7 +35,7 @@ const DAY_MS = 86_400_000;
  * `msrp-connection` events (the session engine reports closes itself, with who and why).
  */
 export function msrpTraceTap(ctx: PfContext, sessionId: () => string): TraceSink {
-  return (event: TraceEvent) => {
+  const tap = (event: TraceEvent) => {
     ctx.trace(event);
     if (event.kind !== 'connection' || event.protocol !== 'msrp') return;
     const state = (event as ConnectionTraceEvent).state;
@@ -43,6 +43,8 @@ export function msrpTraceTap(ctx: PfContext, sessionId: () => string): TraceSink
       ctx.log.append({ type: 'msrp-connection', sessionId: sessionId(), state, reason: event.reason });
     }
   };
+  // In front of a discarding trace the tap needs only connection events: message events are not built.
+  return isDiscarding(ctx.trace) ? connectionsOnly(tap) : tap;
 }
 
 export interface SessionInit {

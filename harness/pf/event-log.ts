@@ -30,10 +30,14 @@ export class EventLog implements PfEventLog {
     private readonly retain = true,
   ) {}
 
+  /** `body` becomes the event (stamped in place, not copied): pass a fresh object, never one appended before. */
   append(body: PfEventBody): PfEvent {
-    const event = { ...body, seq: ++this.lastSeq, at: this.clock.now() } as PfEvent;
+    const event = body as PfEvent;
+    event.seq = ++this.lastSeq;
+    event.at = this.clock.now();
     if (this.retain) this.events.push(event);
     for (const listener of this.listeners) listener(event);
+    if (this.waiters.size === 0) return event;
     for (const w of [...this.waiters]) {
       if (w.found !== null || !safeMatch(w.predicate, event)) continue;
       w.found = event;
