@@ -58,9 +58,19 @@ export const REASON_PHRASES: Readonly<Record<number, string>> = {
 
 /** First header with this name (case-insensitive: ABNF literals are case-insensitive). */
 export function msrpHeader(frame: { headers: readonly MsrpHeader[] }, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (const h of frame.headers) if (h.name.toLowerCase() === lower) return h.value;
-  return undefined;
+  const i = msrpHeaderIndex(frame.headers, name);
+  return i === -1 ? undefined : frame.headers[i]!.value;
+}
+
+/** Index of the first header with this name (case-insensitive), or -1; the spelling as given is tried first. */
+export function msrpHeaderIndex(headers: readonly MsrpHeader[], name: string): number {
+  let lower: string | undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const n = headers[i]!.name;
+    if (n === name) return i;
+    if (n.length === name.length && n.toLowerCase() === (lower ??= name.toLowerCase())) return i;
+  }
+  return -1;
 }
 
 export interface ByteRange {
@@ -72,20 +82,23 @@ export interface ByteRange {
 /** `Byte-Range: 1-328/328` → { start: 1, end: 328, total: 328 }; `*` allowed for end and total (§9). */
 export function parseByteRange(value: string): Result<ByteRange> {
   const m = /^(\d+)-(\d+|\*)\/(\d+|\*)$/.exec(value);
-  const bad = (why: string) => fail<ByteRange>(diagnostic('MSRP_BAD_BYTE_RANGE', why, 'RFC 4975 §9', { bytes: value }));
-  if (!m) return bad('Byte-Range is not range-start "-" range-end "/" total');
+  if (!m) return badByteRange(value, 'Byte-Range is not range-start "-" range-end "/" total');
   const start = Number(m[1]);
   const end = m[2] === '*' ? '*' : Number(m[2]);
   const total = m[3] === '*' ? '*' : Number(m[3]);
   // Digits beyond 2^53 cannot be represented exactly: no real message comes near (the limits are far lower).
   if (!Number.isSafeInteger(start) || (end !== '*' && !Number.isSafeInteger(end)) || (total !== '*' && !Number.isSafeInteger(total))) {
-    return bad('a Byte-Range number exceeds 2^53 - 1');
+    return badByteRange(value, 'a Byte-Range number exceeds 2^53 - 1');
   }
-  if (start < 1) return bad('range-start is 1-based and must be at least 1');
+  if (start < 1) return badByteRange(value, 'range-start is 1-based and must be at least 1');
   // 1-0/0 is the empty message (§7.1.1); otherwise end may not precede start.
-  if (end !== '*' && end < start - 1) return bad('range-end precedes range-start');
-  if (end !== '*' && total !== '*' && end > total) return bad('range-end exceeds total');
+  if (end !== '*' && end < start - 1) return badByteRange(value, 'range-end precedes range-start');
+  if (end !== '*' && total !== '*' && end > total) return badByteRange(value, 'range-end exceeds total');
   return ok({ start, end, total });
+}
+
+function badByteRange(value: string, why: string): Result<ByteRange> {
+  return fail<ByteRange>(diagnostic('MSRP_BAD_BYTE_RANGE', why, 'RFC 4975 §9', { bytes: value }));
 }
 
 export function formatByteRange(range: ByteRange): string {

@@ -29,6 +29,7 @@ import {
   KNOWN_METHODS,
   MAX_NON_SEND_BODY,
   msrpHeader,
+  msrpHeaderIndex,
   parseByteRange,
   parseStatusHeader,
   type MsrpFlag,
@@ -700,9 +701,8 @@ function makeHead(frame: MsrpFrame, diags: Diagnostic[], offsets: number[], body
 
 function headerChecks(frame: MsrpFrame, offsets: number[]): Diagnostic[] {
   const diags: Diagnostic[] = [];
-  const index = (name: string) => frame.headers.findIndex((h) => h.name.toLowerCase() === name.toLowerCase());
-  const to = index('To-Path');
-  const from = index('From-Path');
+  const to = msrpHeaderIndex(frame.headers, 'To-Path');
+  const from = msrpHeaderIndex(frame.headers, 'From-Path');
   if (to === -1) diags.push(diagnostic('MSRP_MISSING_TO_PATH', 'no To-Path header', S9));
   if (from === -1) diags.push(diagnostic('MSRP_MISSING_FROM_PATH', 'no From-Path header', S9));
   if ((to !== -1 && to !== 0) || (from !== -1 && from !== 1)) {
@@ -747,7 +747,7 @@ function bodyChecks(frame: MsrpFrame, body: Buffer | null, bodyOffset: number): 
     if (body !== null) diags.push(diagnostic('MSRP_RESPONSE_BODY', 'responses carry no body', S9, { offset: bodyOffset, bytes: body.subarray(0, 64) }));
     return diags;
   }
-  const contentTypeAt = frame.headers.findIndex((h) => h.name.toLowerCase() === 'content-type');
+  const contentTypeAt = msrpHeaderIndex(frame.headers, 'Content-Type');
   if (body !== null && contentTypeAt === -1) {
     diags.push(diagnostic('MSRP_MISSING_CONTENT_TYPE', 'a body without Content-Type', S9, { offset: bodyOffset }));
   }

@@ -31,19 +31,24 @@ export function newMessageId(): string {
 }
 
 /** To-Path, From-Path, the rest in given order, Content-* MIME headers next, Content-Type last (§7.1, §9 content-stuff). */
-export function canonicalHeaderOrder(headers: readonly MsrpHeader[]): MsrpHeader[] {
-  const rank = (h: MsrpHeader): number => {
-    const n = h.name.toLowerCase();
-    if (n === 'to-path') return 0;
-    if (n === 'from-path') return 1;
-    if (n === 'content-type') return 4;
-    if (n.startsWith('content-')) return 3;
-    return 2;
-  };
+export function canonicalHeaderOrder(headers: readonly MsrpHeader[]): readonly MsrpHeader[] {
+  // Frames built here are already in this order: then the list is returned as it is (a stable sort would not change it).
+  let sorted = true;
+  for (let i = 1; i < headers.length && sorted; i++) sorted = headerRank(headers[i - 1]!) <= headerRank(headers[i]!);
+  if (sorted) return headers;
   return headers
     .map((h, i) => ({ h, i }))
-    .sort((a, b) => rank(a.h) - rank(b.h) || a.i - b.i)
+    .sort((a, b) => headerRank(a.h) - headerRank(b.h) || a.i - b.i)
     .map((x) => x.h);
+}
+
+function headerRank(h: MsrpHeader): number {
+  const n = h.name.toLowerCase();
+  if (n === 'to-path') return 0;
+  if (n === 'from-path') return 1;
+  if (n === 'content-type') return 4;
+  if (n.startsWith('content-')) return 3;
+  return 2;
 }
 
 /**
@@ -61,7 +66,12 @@ export function serializeMsrpFrame(frame: MsrpFrame, options: { verbatim?: boole
   const endLine = `-------${frame.transactionId}${frame.flag}${CRLF}`;
   const body = frame.kind === 'request' ? frame.body : null;
   if (body === null) return Buffer.from(head + endLine, 'latin1');
-  return Buffer.concat([Buffer.from(head + CRLF, 'latin1'), body, Buffer.from(CRLF + endLine, 'latin1')]);
+  // One allocation: latin1 writes one octet per character, so the text lengths are the octet counts.
+  const out = Buffer.allocUnsafe(head.length + 2 + body.length + 2 + endLine.length);
+  let at = out.write(head + CRLF, 0, 'latin1');
+  at += body.copy(out, at);
+  out.write(CRLF + endLine, at, 'latin1');
+  return out;
 }
 
 type PathInput = MsrpUri | readonly MsrpUri[] | string;

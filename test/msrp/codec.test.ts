@@ -150,6 +150,45 @@ describe('msrp/parser + serializer: golden samples (PROTOCOLS §2.6–2.10)', ()
     expect(parseAll(odd)[0]!.diagnostics.map((d) => d.code)).to.include('MSRP_HEADER_ORDER');
   });
 
+  it('header lookup is case-insensitive and finds the first match in wire order', () => {
+    const frame = {
+      headers: [
+        { name: 'to-path', value: 'a' },
+        { name: 'Message-ID', value: 'm1' },
+        { name: 'MESSAGE-ID', value: 'm2' },
+        { name: 'Byte-Range', value: '1-2/2' },
+      ],
+    };
+    expect(msrpHeader(frame, 'To-Path')).to.equal('a');
+    expect(msrpHeader(frame, 'message-id')).to.equal('m1');
+    expect(msrpHeader(frame, 'Message-ID')).to.equal('m1');
+    expect(msrpHeader(frame, 'byte-RANGE')).to.equal('1-2/2');
+    expect(msrpHeader(frame, 'Byte-Rang')).to.equal(undefined);
+  });
+
+  it('serialization with a body equals the concatenation of head, body and end-line for every header order', () => {
+    const names = ['To-Path', 'From-Path', 'Message-ID', 'Content-Disposition', 'content-type', 'Byte-Range'];
+    const rank = (n: string) => (n === 'To-Path' ? 0 : n === 'From-Path' ? 1 : n.toLowerCase() === 'content-type' ? 4 : n.toLowerCase().startsWith('content-') ? 3 : 2);
+    const body = Buffer.from([0, 0xff, 0x0d, 0x0a, 0x41]);
+    for (let k = 0; k < 200; k++) {
+      // Deterministic Fisher-Yates shuffle (an LCG seeded by k).
+      const shuffled = [...names];
+      let seed = k + 1;
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        const j = seed % (i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+      }
+      const headers = shuffled.map((name, i) => ({ name, value: `v${i}\u00e9` }));
+      if (k % 2 === 0) headers.sort((a, b) => rank(a.name) - rank(b.name));
+      const frame: MsrpRequest = { kind: 'request', transactionId: 'abcd1234', method: 'SEND', headers, body, flag: '+' };
+      const ordered = headers.map((h, i) => ({ h, i })).sort((a, b) => rank(a.h.name) - rank(b.h.name) || a.i - b.i).map((x) => x.h);
+      const head = `MSRP abcd1234 SEND\r\n${ordered.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n`;
+      const expected = Buffer.concat([Buffer.from(head, 'latin1'), body, Buffer.from('\r\n-------abcd1234+\r\n', 'latin1')]);
+      expect(serializeMsrpFrame(frame).equals(expected), `order ${headers.map((h) => h.name).join(',')}`).to.equal(true);
+    }
+  });
+
   it('new transaction ids carry 64 bits of randomness', () => {
     const a = buildSend({ toPath: 'msrp://a:1/x;tcp', fromPath: 'msrp://b:2/y;tcp', body: null });
     expect(a.transactionId).to.match(/^[0-9a-f]{16}$/);
