@@ -25,22 +25,22 @@ export interface ChunkOptions {
 export function chunkMessage(body: Buffer, options: ChunkOptions): ChunkSpec[] {
   const size = Math.max(1, Math.floor(options.chunkSize));
   const total = body.length;
-  const make = (start: number, piece: Buffer, flag: MsrpFlag): ChunkSpec => {
-    const range: ByteRange = options.unknownTotal
-      ? { start, end: '*', total: '*' }
-      : { start, end: start + piece.length - 1, total };
-    return { range, byteRange: `${range.start}-${range.end}/${range.total}`, flag, body: piece };
-  };
-  if (total === 0) return [make(1, body, options.abortAfter !== undefined ? '#' : '$')];
+  const unknown = options.unknownTotal === true;
+  if (total === 0) return [chunk(1, body, options.abortAfter !== undefined ? '#' : '$', total, unknown)];
   const chunks: ChunkSpec[] = [];
   for (let offset = 0; offset < total; offset += size) {
     const piece = body.subarray(offset, Math.min(total, offset + size));
     const last = offset + size >= total;
-    chunks.push(make(offset + 1, piece, last ? '$' : '+'));
+    chunks.push(chunk(offset + 1, piece, last ? '$' : '+', total, unknown));
     if (options.abortAfter !== undefined && chunks.length >= options.abortAfter) {
       chunks[chunks.length - 1]!.flag = '#';
       break;
     }
   }
   return chunks;
+}
+
+function chunk(start: number, piece: Buffer, flag: MsrpFlag, total: number, unknownTotal: boolean): ChunkSpec {
+  const range: ByteRange = unknownTotal ? { start, end: '*', total: '*' } : { start, end: start + piece.length - 1, total };
+  return { range, byteRange: `${range.start}-${range.end}/${range.total}`, flag, body: piece };
 }

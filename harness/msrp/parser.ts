@@ -36,7 +36,7 @@ import {
   type MsrpFrame,
   type MsrpHeader,
 } from './frame.ts';
-import { parseMsrpPath } from './uri.ts';
+import { readMsrpPath } from './uri.ts';
 
 export interface ParsedMsrpFrame {
   frame: MsrpFrame | null;
@@ -716,7 +716,7 @@ function headerChecks(frame: MsrpFrame, offsets: number[]): Diagnostic[] {
   }
   for (const i of [to, from]) {
     if (i === -1) continue;
-    const r = parseMsrpPath(frame.headers[i]!.value);
+    const r = readMsrpPath(frame.headers[i]!.value);
     if (!r.ok) for (const d of r.diagnostics) diags.push({ ...d, offset: offsets[i] });
   }
   if (frame.kind === 'request') {

@@ -17,7 +17,7 @@ import {
   type MsrpResponse,
   type SuccessReport,
 } from './frame.ts';
-import { formatMsrpPath, parseMsrpPath, type MsrpUri } from './uri.ts';
+import { formatMsrpPath, readMsrpPath, type MsrpUri } from './uri.ts';
 
 const CRLF = '\r\n';
 
@@ -129,7 +129,7 @@ export function buildSend(spec: SendSpec): MsrpRequest {
 /** First URI of a request's From-Path (as written), for addressing the answer to it. */
 function firstFromPathUri(request: MsrpRequest): string {
   const from = msrpHeader(request, 'From-Path') ?? '';
-  const parsed = parseMsrpPath(from);
+  const parsed = readMsrpPath(from);
   return parsed.ok ? formatMsrpPath([parsed.value[0]!]) : (from.split(' ')[0] ?? '');
 }
 

@@ -25,7 +25,7 @@ import { Reassembler } from './reassembly.ts';
 import { answers, reportsSuccess, RFC_POLICY, sendAnswer, tooLargeAnswer, type MsrpPolicy } from './response-policy.ts';
 import { MsrpTransactions, type TransactionOutcome } from './transactions.ts';
 import { buildReport, buildResponse, buildSend, newMessageId, serializeMsrpFrame } from './serializer.ts';
-import { formatMsrpUri, msrpUrisEqual, parseMsrpPath, parseMsrpUri, type MsrpUri } from './uri.ts';
+import { formatMsrpPath, formatMsrpUri, msrpUrisEqual, parseMsrpPath, parseMsrpUri, readMsrpPath, type MsrpUri } from './uri.ts';
 
 export { RFC_POLICY, type MsrpPolicy, type SendResponder } from './response-policy.ts';
 export type { TransactionOutcome } from './transactions.ts';
@@ -130,7 +130,11 @@ export class MsrpSession {
   /** Set by close(): nothing may listen or connect afterwards. */
   private closed = false;
   private localUri: MsrpUri;
+  /** formatMsrpUri(localUri), kept with it: every SEND and response carries it. */
+  private localUriText: string;
   private remotePath: MsrpUri[] | undefined;
+  /** formatMsrpPath of the remote path it was made for (the path is replaced, never edited). */
+  private remotePathText: { path: MsrpUri[]; text: string } | undefined;
   private readonly role: 'active' | 'passive';
   private readonly actor: string | undefined;
   private readonly trace: TraceSink;
@@ -154,6 +158,7 @@ export class MsrpSession {
 
   private constructor(options: MsrpSessionOptions) {
     this.localUri = options.localUri;
+    this.localUriText = formatMsrpUri(options.localUri);
     this.remotePath = options.remotePath;
     this.role = options.role;
     this.actor = options.actor;
@@ -211,6 +216,16 @@ export class MsrpSession {
     });
   }
 
+  private setLocalUri(uri: MsrpUri): void {
+    this.localUri = uri;
+    this.localUriText = formatMsrpUri(uri);
+  }
+
+  private remotePathValue(path: MsrpUri[]): string {
+    if (this.remotePathText?.path !== path) this.remotePathText = { path, text: formatMsrpPath(path) };
+    return this.remotePathText.text;
+  }
+
   setRemotePath(path: MsrpUri[]): void {
     this.remotePath = path;
   }
@@ -230,7 +245,7 @@ export class MsrpSession {
           return;
         }
         const address = server.address() as net.AddressInfo;
-        this.localUri = { ...this.localUri, port: address.port };
+        this.setLocalUri({ ...this.localUri, port: address.port });
         const endpoint = { address: address.address, port: address.port };
         this.traceConnection('listening', `listening for ${formatMsrpUri(this.localUri)}`, endpoint, { address: '', port: 0 });
         resolve({ ok: true, value: this.localUri });
@@ -269,7 +284,7 @@ export class MsrpSession {
       socket.value.destroy();
       return { ok: false, error: harnessError('MSRP_CLOSED', 'the MSRP session was closed while connecting') };
     }
-    if (this.localUri.port === 0) this.localUri = { ...this.localUri, port: socket.value.localPort ?? 0 };
+    if (this.localUri.port === 0) this.setLocalUri({ ...this.localUri, port: socket.value.localPort ?? 0 });
     const connection = this.adopt(socket.value, 'connected');
     this.bind(connection);
     if (options.bind === 'none') return { ok: true, response: null };
@@ -288,8 +303,8 @@ export class MsrpSession {
     const chunks: ChunkOutcome[] = [];
     for (const chunk of chunkMessage(message.body, { chunkSize: this.chunkSize })) {
       const frame = buildSend({
-        toPath: this.remotePath,
-        fromPath: this.localUri,
+        toPath: this.remotePathValue(this.remotePath),
+        fromPath: this.localUriText,
         body: chunk.body,
         contentType: message.contentType,
         messageId,
@@ -501,7 +516,7 @@ export class MsrpSession {
   }
 
   private request(connection: Connection, request: MsrpRequest, diagnostics: Diagnostic[]): void {
-    const toPath = parseMsrpPath(msrpHeader(request, 'To-Path') ?? '');
+    const toPath = readMsrpPath(msrpHeader(request, 'To-Path') ?? '');
     const addressedToUs = toPath.ok && msrpUrisEqual(toPath.value[0]!, this.localUri);
     if (!addressedToUs) {
       this.answer(connection, request, 481, undefined, true);
@@ -559,7 +574,7 @@ export class MsrpSession {
     const first = message.frames[0]!;
     if (reportsSuccess(this.policy, first)) {
       const total = message.body.length;
-      const report = buildReport(first, 200, { localUri: this.localUri, byteRange: { start: 1, end: total, total } });
+      const report = buildReport(first, 200, { localUri: this.localUriText, byteRange: { start: 1, end: total, total } });
       void this.transact(connection, report, false);
     }
   }
@@ -567,7 +582,7 @@ export class MsrpSession {
   /** Error answers (481, 501, 506) obey the SEND policy too, so a silent peer can be built. */
   private answer(connection: Connection, request: MsrpRequest, status: number, comment: string | undefined, isError: boolean): void {
     if (!answers(this.policy, request, isError)) return;
-    const built = buildResponse(request, status, comment, { localUri: this.localUri });
+    const built = buildResponse(request, status, comment, { localUri: this.localUriText });
     const response = this.policy.reshapeResponse ? this.policy.reshapeResponse(built, request) : built;
     void this.write(connection, serializeMsrpFrame(response), response);
   }

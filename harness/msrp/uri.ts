@@ -67,7 +67,7 @@ export function parseMsrpUri(text: string): Result<MsrpUri> {
   return ok(uri);
 }
 
-export function formatMsrpUri(uri: MsrpUri): string {
+export function formatMsrpUri(uri: Readonly<MsrpUri>): string {
   const user = uri.userinfo === undefined ? '' : `${uri.userinfo}@`;
   const port = uri.port === undefined ? '' : `:${uri.port}`;
   const sid = uri.sessionId === '' ? '' : `/${uri.sessionId}`;
@@ -110,12 +110,37 @@ function copyPath(result: Result<MsrpUri[]>): Result<MsrpUri[]> {
 
 /** A To-Path / From-Path value: one or more URIs separated by single spaces (§9). */
 export function parseMsrpPath(value: string): Result<MsrpUri[]> {
+  return copyPath(sharedPath(value));
+}
+
+/**
+ * parseMsrpPath for readers that only look (the parser's checks, the session's To-Path match, a
+ * response's To-Path): the remembered result itself, frozen, so no copy is made per frame.
+ */
+export function readMsrpPath(value: string): Result<readonly Readonly<MsrpUri>[]> {
+  return sharedPath(value);
+}
+
+function sharedPath(value: string): Result<MsrpUri[]> {
   const known = pathCache.get(value);
-  if (known !== undefined) return copyPath(known);
-  const parsed = parsePathUncached(value);
+  if (known !== undefined) return known;
+  const parsed = freezeResult(parsePathUncached(value));
   if (pathCache.size >= PATH_CACHE_ENTRIES) pathCache.clear();
   pathCache.set(value, parsed);
-  return copyPath(parsed);
+  return parsed;
+}
+
+function freezeResult(result: Result<MsrpUri[]>): Result<MsrpUri[]> {
+  if (result.ok) {
+    for (const u of result.value) {
+      for (const p of u.params) Object.freeze(p);
+      Object.freeze(u.params);
+      Object.freeze(u);
+    }
+    Object.freeze(result.value);
+  } else for (const d of result.diagnostics) Object.freeze(d);
+  Object.freeze(result.diagnostics);
+  return Object.freeze(result);
 }
 
 function parsePathUncached(value: string): Result<MsrpUri[]> {
@@ -129,7 +154,7 @@ function parsePathUncached(value: string): Result<MsrpUri[]> {
   return ok(uris);
 }
 
-export function formatMsrpPath(path: readonly MsrpUri[]): string {
+export function formatMsrpPath(path: readonly Readonly<MsrpUri>[]): string {
   return path.map(formatMsrpUri).join(' ');
 }
 
