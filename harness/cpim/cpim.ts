@@ -262,6 +262,35 @@ export interface CpimParseOptions {
   limits?: Partial<Pick<Limits, 'cpimHeaderBytes'>>;
 }
 
+/**
+ * A parsed CPIM header. `raw` is a view made when asked for (a Buffer view per header line was a
+ * large share of what parsing allocated and what a retained event keeps); it is a getter, so a
+ * copy made by spreading loses it, and nothing in the harness copies headers that way.
+ */
+class CpimHeaderLine implements CpimHeader {
+  // Declared only: set when known, absent otherwise (as on the object literal this replaced).
+  declare prefix?: string;
+  declare namespace?: string;
+  readonly #body: Buffer;
+  readonly #end: number;
+
+  constructor(
+    readonly name: string,
+    readonly value: string,
+    readonly params: readonly CpimParam[],
+    readonly offset: number,
+    body: Buffer,
+    end: number,
+  ) {
+    this.#body = body;
+    this.#end = end;
+  }
+
+  get raw(): Buffer {
+    return this.#body.subarray(this.offset, this.#end);
+  }
+}
+
 /** True (and reported) when a header line is over the limit: it is then skipped, never parsed. */
 function tooLong(body: Buffer, line: Line, maxLine: number, diagnostics: Diagnostic[]): boolean {
   if (line.end - line.start <= maxLine) return false;
@@ -292,15 +321,15 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   for (const line of cpimBlock.lines) {
     noteBareLf(line, diagnostics);
     if (line.end === line.start || tooLong(body, line, maxLine, diagnostics)) continue;
-    const raw = body.subarray(line.start, line.end);
-    const text = cpimText === undefined ? raw.toString('utf8') : cpimText.slice(line.start, line.end);
+    // The line's bytes are viewed (body.subarray) only where a diagnostic quotes them.
+    const text = cpimText === undefined ? body.toString('utf8', line.start, line.end) : cpimText.slice(line.start, line.end);
     const start = headerStart(text);
     const parsedParams = start ? parseParams(text, start.end) : undefined;
     if (!start || !parsedParams || text[parsedParams.rest] !== ' ') {
       diagnostics.push(
         diagnostic('CPIM_BAD_HEADER_LINE', /^[ \t]/.test(text) ? 'CPIM headers cannot be folded' : 'expected Name ":" *(";" Parameter) SP Value', 'RFC 3862 §3.6', {
           offset: line.start,
-          bytes: raw,
+          bytes: body.subarray(line.start, line.end),
         }),
       );
       if (!start) continue;
@@ -313,9 +342,9 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
     const namespace = namespaces.get(prefix ?? '');
     if (prefix !== undefined && namespace === undefined) {
       seenPrefixesLater.push(prefix);
-      diagnostics.push(diagnostic('CPIM_UNDECLARED_PREFIX', `prefix "${prefix}" is used before any NS header declares it`, 'RFC 3862 §3.4', { offset: line.start, bytes: raw }));
+      diagnostics.push(diagnostic('CPIM_UNDECLARED_PREFIX', `prefix "${prefix}" is used before any NS header declares it`, 'RFC 3862 §3.4', { offset: line.start, bytes: body.subarray(line.start, line.end) }));
     }
-    const header: { -readonly [K in keyof CpimHeader]: CpimHeader[K] } = { name, value, params, raw, offset: line.start };
+    const header = new CpimHeaderLine(name, value, params, line.start, body, line.end);
     if (prefix !== undefined) header.prefix = prefix;
     if (namespace !== undefined) header.namespace = namespace;
     headers.push(header);
@@ -337,14 +366,14 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
         diagnostic('CPIM_DISPOSITION_IN_CPIM_HEADERS', 'Content-Disposition belongs to the MIME headers of the content, not the CPIM header block', 'RFC 3862 §2.4', {
           severity: 'warning',
           offset: line.start,
-          bytes: raw,
+          bytes: body.subarray(line.start, line.end),
         }),
       );
     }
     const rule = namespace === undefined ? undefined : RULES.get(namespace)?.get(lowerName);
     if (rule) {
       if (rule.name !== name) {
-        diagnostics.push(diagnostic('CPIM_HEADER_NAME_CASE', `header name written "${name}", defined as "${rule.name}"`, rule.clause, { severity: 'warning', offset: line.start, bytes: raw }));
+        diagnostics.push(diagnostic('CPIM_HEADER_NAME_CASE', `header name written "${name}", defined as "${rule.name}"`, rule.clause, { severity: 'warning', offset: line.start, bytes: body.subarray(line.start, line.end) }));
       }
       const problem = rule.check(value);
       if (problem) {

@@ -43,6 +43,21 @@ describe('CPIM (RFC 3862)', () => {
       expect(p.headers[0]!.raw.toString()).to.equal('From: <sip:+15551230001@ims.example.net>');
     });
 
+    it('every header raw is exactly its line, at its offset, also with UTF-8, parameters and an undeclared prefix', () => {
+      const body = Buffer.from(
+        'From: "Zoë" <sip:+15551230001@ims.example.net>\r\nx.Foo: bar\r\nSubject:;lang=fr Objet ë\r\nNS: imdn <urn:ietf:params:imdn>\r\nimdn.Message-ID: M1\r\n\r\nContent-Type: text/plain\r\n\r\nhi',
+        'utf8',
+      );
+      const p = parseCpim(body);
+      const lines = body.toString('utf8').split('\r\n\r\n')[0]!.split('\r\n');
+      expect(p.headers.map((h) => h.raw.toString('utf8'))).to.deep.equal(lines);
+      for (const h of p.headers) expect(body.subarray(h.offset, h.offset + h.raw.length).equals(h.raw)).to.equal(true);
+      expect(p.headers[2]!.params).to.deep.equal([{ name: 'lang', value: 'fr' }]);
+      expect(p.headers[1]!.prefix).to.equal('x');
+      expect(p.headers[1]!.namespace).to.equal(undefined);
+      expect('prefix' in p.headers[0]!).to.equal(false);
+    });
+
     it('builds the §2.7 group message byte-identically', () => {
       const built = buildGroupChatMessage({
         from: 'sip:+15551230001@ims.example.net',
