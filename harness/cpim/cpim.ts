@@ -291,6 +291,27 @@ class CpimHeaderLine implements CpimHeader {
   }
 }
 
+/** A MIME header of the content; `raw` (its line, or lines when folded) is a view made when read. */
+class HeaderLines implements MimeHeader {
+  readonly #body: Buffer;
+  readonly #end: number;
+
+  constructor(
+    readonly name: string,
+    readonly value: string,
+    readonly offset: number,
+    body: Buffer,
+    end: number,
+  ) {
+    this.#body = body;
+    this.#end = end;
+  }
+
+  get raw(): Buffer {
+    return this.#body.subarray(this.offset, this.#end);
+  }
+}
+
 /** True (and reported) when a header line is over the limit: it is then skipped, never parsed. */
 function tooLong(body: Buffer, line: Line, maxLine: number, diagnostics: Diagnostic[]): boolean {
   if (line.end - line.start <= maxLine) return false;
@@ -428,17 +449,16 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
         continue;
       }
       const text = body.toString('utf8', line.start, line.end);
-      mimeHeaders[mimeHeaders.length - 1] = { ...previous, value: `${previous.value} ${text.trim()}`, raw: body.subarray(previous.offset, line.end) };
+      mimeHeaders[mimeHeaders.length - 1] = new HeaderLines(previous.name, `${previous.value} ${text.trim()}`, previous.offset, body, line.end);
       continue;
     }
-    const raw = body.subarray(line.start, line.end);
-    const text = mimeText === undefined ? raw.toString('utf8') : mimeText.slice(line.start - cpimBlock.next, line.end - cpimBlock.next);
+    const text = mimeText === undefined ? body.toString('utf8', line.start, line.end) : mimeText.slice(line.start - cpimBlock.next, line.end - cpimBlock.next);
     const m = MIME_HEADER.exec(text);
     if (!m) {
-      diagnostics.push(diagnostic('CPIM_BAD_HEADER_LINE', 'expected a MIME header "Name: value"', 'RFC 2045 §3', { offset: line.start, bytes: raw }));
+      diagnostics.push(diagnostic('CPIM_BAD_HEADER_LINE', 'expected a MIME header "Name: value"', 'RFC 2045 §3', { offset: line.start, bytes: body.subarray(line.start, line.end) }));
       continue;
     }
-    mimeHeaders.push({ name: m[1]!, value: m[2]!.trimEnd(), raw, offset: line.start });
+    mimeHeaders.push(new HeaderLines(m[1]!, m[2]!.trimEnd(), line.start, body, line.end));
   }
   if (!mimeBlock.terminated) {
     diagnostics.push(diagnostic('CPIM_NO_HEADER_END', 'the MIME header block is not ended by an empty line', 'RFC 3862 §2', { offset: body.length, bytes: body.subarray(Math.max(0, body.length - 40)) }));
@@ -527,20 +547,22 @@ function nameAddr(value: string): string {
 
 /** Builds the exact bytes of a message/cpim body. */
 export function buildCpim(options: CpimBuildOptions): Buffer {
+  // One string, appended line by line (no arrays to join): the layout is what it always was.
   const eol = options.lineEnding ?? '\r\n';
-  const lines: string[] = [`From: ${nameAddr(options.from)}`];
-  for (const to of typeof options.to === 'string' ? [options.to] : options.to) lines.push(`To: ${nameAddr(to)}`);
+  let head = `From: ${nameAddr(options.from)}`;
+  if (typeof options.to === 'string') head += `${eol}To: ${nameAddr(options.to)}`;
+  else for (const to of options.to) head += `${eol}To: ${nameAddr(to)}`;
   const dateTime = options.dateTime === undefined ? undefined : typeof options.dateTime === 'string' ? options.dateTime : options.dateTime.toISOString();
-  if (dateTime !== undefined && !options.dateTimeLast) lines.push(`DateTime: ${dateTime}`);
-  for (const ns of options.ns ?? []) lines.push(`NS: ${ns.prefix === '' ? '' : `${ns.prefix} `}<${ns.uri}>`);
-  for (const h of options.headers ?? []) lines.push(`${h.name}: ${h.value}`);
-  if (dateTime !== undefined && options.dateTimeLast) lines.push(`DateTime: ${dateTime}`);
+  if (dateTime !== undefined && !options.dateTimeLast) head += `${eol}DateTime: ${dateTime}`;
+  if (options.ns) for (const ns of options.ns) head += `${eol}NS: ${ns.prefix === '' ? '' : `${ns.prefix} `}<${ns.uri}>`;
+  if (options.headers) for (const h of options.headers) head += `${eol}${h.name}: ${h.value}`;
+  if (dateTime !== undefined && options.dateTimeLast) head += `${eol}DateTime: ${dateTime}`;
   const text = typeof options.content === 'string' ? options.content : undefined;
   const contentOctets = text === undefined ? (options.content as Buffer).length : Buffer.byteLength(text, 'utf8');
-  const mime = [`Content-Type: ${options.contentType}`];
-  if (options.contentDisposition !== undefined) mime.push(`Content-Disposition: ${options.contentDisposition}`);
-  if (options.contentLength ?? true) mime.push(`Content-Length: ${contentOctets}`);
-  const head = lines.join(eol) + eol + eol + mime.join(eol) + eol + eol;
+  head += `${eol}${eol}Content-Type: ${options.contentType}`;
+  if (options.contentDisposition !== undefined) head += `${eol}Content-Disposition: ${options.contentDisposition}`;
+  if (options.contentLength ?? true) head += `${eol}Content-Length: ${contentOctets}`;
+  head += eol + eol;
   // Text content goes into the same encode: one Buffer, no concatenation.
   if (text !== undefined) return Buffer.from(head + text, 'utf8');
   return Buffer.concat([Buffer.from(head, 'utf8'), options.content as Buffer]);

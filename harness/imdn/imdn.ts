@@ -38,14 +38,14 @@ export interface ImdnOptions {
 
 /** The XML of one notification, laid out exactly like PROTOCOLS §2.9/§2.10. */
 export function buildImdn(options: ImdnOptions): string {
-  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<imdn xmlns="${IMDN_XML_NS}">`];
-  lines.push(`  <message-id>${escapeXml(options.messageId)}</message-id>`);
-  lines.push(`  <datetime>${escapeXml(options.datetime)}</datetime>`);
-  if (options.recipientUri !== undefined) lines.push(`  <recipient-uri>${escapeXml(options.recipientUri)}</recipient-uri>`);
-  if (options.originalRecipientUri !== undefined) lines.push(`  <original-recipient-uri>${escapeXml(options.originalRecipientUri)}</original-recipient-uri>`);
-  if (options.subject !== undefined) lines.push(`  <subject>${escapeXml(options.subject)}</subject>`);
-  lines.push(`  <${options.kind}-notification>`, '    <status>', `      <${options.status}/>`, '    </status>', `  </${options.kind}-notification>`, '</imdn>');
-  return lines.join(options.lineEnding ?? '\r\n');
+  const eol = options.lineEnding ?? '\r\n';
+  let xml = `<?xml version="1.0" encoding="UTF-8"?>${eol}<imdn xmlns="${IMDN_XML_NS}">`;
+  xml += `${eol}  <message-id>${escapeXml(options.messageId)}</message-id>`;
+  xml += `${eol}  <datetime>${escapeXml(options.datetime)}</datetime>`;
+  if (options.recipientUri !== undefined) xml += `${eol}  <recipient-uri>${escapeXml(options.recipientUri)}</recipient-uri>`;
+  if (options.originalRecipientUri !== undefined) xml += `${eol}  <original-recipient-uri>${escapeXml(options.originalRecipientUri)}</original-recipient-uri>`;
+  if (options.subject !== undefined) xml += `${eol}  <subject>${escapeXml(options.subject)}</subject>`;
+  return `${xml}${eol}  <${options.kind}-notification>${eol}    <status>${eol}      <${options.status}/>${eol}    </status>${eol}  </${options.kind}-notification>${eol}</imdn>`;
 }
 
 export interface ImdnMessageOptions {

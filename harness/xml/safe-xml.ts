@@ -294,6 +294,10 @@ export function childrenIn(element: XmlElement, namespace: string): XmlElement[]
 }
 
 /** Escapes character data and attribute values for the builders. */
+const XML_SPECIAL = /[&<>"]/;
+
 export function escapeXml(value: string): string {
+  // Most values (ids, URIs, date-times) hold none of the four: one scan instead of four replaces.
+  if (!XML_SPECIAL.test(value)) return value;
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

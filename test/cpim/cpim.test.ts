@@ -58,6 +58,17 @@ describe('CPIM (RFC 3862)', () => {
       expect('prefix' in p.headers[0]!).to.equal(false);
     });
 
+    it('a MIME header folded over lines is unfolded; its raw spans all its lines', () => {
+      const body = Buffer.from('From: <sip:a@b>\r\nTo: <sip:c@d>\r\nDateTime: 2024-05-06T09:15:03Z\r\n\r\nContent-Type: text/plain;\r\n charset=utf-8\r\nContent-Length: 2\r\n\r\nhi', 'latin1');
+      const p = parseCpim(body);
+      expect(p.mime.headers.map((h) => [h.name, h.value, h.offset, h.raw.toString('latin1')])).to.deep.equal([
+        ['Content-Type', 'text/plain; charset=utf-8', 66, 'Content-Type: text/plain;\r\n charset=utf-8'],
+        ['Content-Length', '2', 109, 'Content-Length: 2'],
+      ]);
+      expect(p.mime.contentType).to.equal('text/plain; charset=utf-8');
+      expect(p.diagnostics).to.deep.equal([]);
+    });
+
     it('builds the §2.7 group message byte-identically', () => {
       const built = buildGroupChatMessage({
         from: 'sip:+15551230001@ims.example.net',
