@@ -359,8 +359,15 @@ export class MsrpSession {
 
   // ---- internals ----
 
+  /** Listeners as they were when the event happened (one added or removed meanwhile does not change who hears it). */
   private emit<K extends keyof MsrpSessionEvents>(event: K, payload: MsrpSessionEvents[K]): void {
-    for (const l of [...(this.listeners.get(event) ?? [])]) (l as Listener<MsrpSessionEvents[K]>)(payload);
+    const set = this.listeners.get(event);
+    if (set === undefined || set.size === 0) return;
+    if (set.size === 1) {
+      // The usual case: no snapshot array needed for one listener.
+      for (const l of set) return (l as Listener<MsrpSessionEvents[K]>)(payload);
+    }
+    for (const l of [...set]) (l as Listener<MsrpSessionEvents[K]>)(payload);
   }
 
   /** An inbound connection: refused (and traced) once the client has opened more than connectionsPerCase. */
