@@ -145,11 +145,12 @@ describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
     expect(rules(checkNotification(original(), notificationOf(body), context))).to.deep.equal(['imdn.fields.datetime', 'imdn.fields.message-id', 'imdn.fields.schema']);
   });
 
-  it('original-recipient-uri may be imdn.Original-To instead of To', () => {
-    const cpim = parseCpim(
+  /** A delivery-requesting IM to `to` that names the group in imdn.Original-To (RFC 5438 §6.3). */
+  const imWithOriginalTo = (to: string): ReturnType<typeof parseCpim> =>
+    parseCpim(
       buildCpim({
         from: SENDER,
-        to: 'sip:anonymous@anonymous.invalid',
+        to,
         dateTime: '2024-05-06T09:15:03.000Z',
         ns: [{ prefix: 'imdn', uri: 'urn:ietf:params:imdn' }],
         headers: [
@@ -161,6 +162,9 @@ describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
         content: 'x',
       }),
     );
+
+  it('original-recipient-uri may be imdn.Original-To instead of To', () => {
+    const cpim = imWithOriginalTo('sip:anonymous@anonymous.invalid');
     const body = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: goodImdn });
     expect(rules(checkNotification({ cpim, requested: requestedKinds(cpim) }, notificationOf(body), context))).to.deep.equal([]);
   });
@@ -173,21 +177,7 @@ describe('IMDN checker (PROTOCOLS §2.10.1)', () => {
   });
 
   it('RFC 5438 §7.2.1.4: when the IM carried imdn.Original-To, <original-recipient-uri> is present and is that URI, not the CPIM To', () => {
-    const cpim = parseCpim(
-      buildCpim({
-        from: SENDER,
-        to: CLIENT,
-        dateTime: '2024-05-06T09:15:03.000Z',
-        ns: [{ prefix: 'imdn', uri: 'urn:ietf:params:imdn' }],
-        headers: [
-          { name: 'imdn.Message-ID', value: 'Msg7hQ2xLp0aZ' },
-          { name: 'imdn.Disposition-Notification', value: 'positive-delivery' },
-          { name: 'imdn.Original-To', value: `<${GROUP}>` },
-        ],
-        contentType: 'text/plain',
-        content: 'x',
-      }),
-    );
+    const cpim = imWithOriginalTo(CLIENT);
     const im = { cpim, requested: requestedKinds(cpim) };
     const withoutOriginal = buildImdnMessage({ from: CLIENT, to: SENDER, imdnMessageId: 'n1', dateTime: '2024-05-06T09:20:41Z', imdn: { ...goodImdn, recipientUri: undefined, originalRecipientUri: undefined } });
     expect(rules(checkNotification(im, notificationOf(withoutOriginal), context))).to.deep.equal(['imdn.fields.original-recipient-uri']);
