@@ -329,7 +329,8 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
   const diagnostics: Diagnostic[] = [];
   const maxLine = options.limits?.cpimHeaderBytes ?? DEFAULT_LIMITS.cpimHeaderBytes;
   const headers: CpimHeader[] = [];
-  const namespaces = new Map<string, string>([['', CPIM_NS]]);
+  const namespaces = new Map<string, string>();
+  namespaces.set('', CPIM_NS);
   const seenPrefixesLater: string[] = [];
 
   let fromSeen = false;
@@ -403,7 +404,8 @@ export function parseCpim(body: Buffer, options: CpimParseOptions = {}): ParsedC
       }
     }
   }
-  for (const prefix of new Set(seenPrefixesLater)) {
+  // Usually none: no Set is made then.
+  for (const prefix of seenPrefixesLater.length === 0 ? seenPrefixesLater : new Set(seenPrefixesLater)) {
     if (namespaces.has(prefix)) {
       diagnostics.push(diagnostic('CPIM_UNDECLARED_PREFIX', `prefix "${prefix}" is declared only after headers that use it`, 'RFC 3862 §3.4', { bytes: prefix }));
     }

@@ -24,6 +24,7 @@
  */
 import { diagnostic, type Diagnostic } from '../core/diagnostic.ts';
 import { DEFAULT_LIMITS } from '../core/limits.ts';
+import type { Result } from '../core/result.ts';
 import {
   IDENT,
   KNOWN_METHODS,
@@ -32,6 +33,7 @@ import {
   msrpHeaderIndex,
   parseByteRange,
   parseStatusHeader,
+  type ByteRange,
   type MsrpFlag,
   type MsrpFrame,
   type MsrpHeader,
@@ -82,6 +84,8 @@ interface Head {
   end: number;
   /** Declared body length from a numeric Byte-Range, if any. */
   declaredLength?: number;
+  /** The request's Byte-Range, parsed once for every check of this frame (undefined: none or a response). */
+  range: ParsedRange | undefined;
   needle: Buffer;
   /** Body search resumes here (avoids rescanning on every read). */
   scanFrom: number;
@@ -493,7 +497,7 @@ export class MsrpStreamParser {
       );
     }
     if (frame.kind === 'request') frame.body = body;
-    diags.push(...bodyChecks(frame, body, head.bodyStart));
+    diags.push(...bodyChecks(frame, body, head.bodyStart, head.range));
     this.head = null;
     this.emit(out, frame, frameEnd, diags);
   }
@@ -672,8 +676,16 @@ function parseHeaderLine(line: string, offset: number, headers: MsrpHeader[], of
   offsets.push(offset);
 }
 
+/** A Byte-Range header value and its parse. */
+interface ParsedRange {
+  text: string;
+  result: Result<ByteRange>;
+}
+
 function makeHead(frame: MsrpFrame, diags: Diagnostic[], offsets: number[], bodyStart: number, end: number, maxBodyBytes: number): Head {
-  diags.push(...headerChecks(frame, offsets));
+  const rangeText = frame.kind === 'request' ? msrpHeader(frame, 'Byte-Range') : undefined;
+  const parsedRange = rangeText === undefined ? undefined : { text: rangeText, result: parseByteRange(rangeText) };
+  diags.push(...headerChecks(frame, offsets, parsedRange));
   const head: Head = {
     frame,
     diagnostics: diags,
@@ -681,10 +693,11 @@ function makeHead(frame: MsrpFrame, diags: Diagnostic[], offsets: number[], body
     end,
     needle: Buffer.from(`\r\n-------${frame.transactionId}`, 'latin1'),
     scanFrom: bodyStart,
+    range: parsedRange,
   };
-  const range = frame.kind === 'request' && frame.method === 'SEND' ? msrpHeader(frame, 'Byte-Range') : undefined;
+  const range = frame.kind === 'request' && frame.method === 'SEND' ? parsedRange?.text : undefined;
   if (range !== undefined) {
-    const r = parseByteRange(range);
+    const r = parsedRange!.result;
     if (r.ok && r.value.end !== '*') {
       const declared = r.value.end - r.value.start + 1;
       // The number is only compared, never used to size anything; above the limit it is not trusted at all.
@@ -695,11 +708,11 @@ function makeHead(frame: MsrpFrame, diags: Diagnostic[], offsets: number[], body
       } else head.declaredLength = declared;
     }
   }
-  if (bodyStart === -1) diags.push(...bodyChecks(frame, null, end));
+  if (bodyStart === -1) diags.push(...bodyChecks(frame, null, end, parsedRange));
   return head;
 }
 
-function headerChecks(frame: MsrpFrame, offsets: number[]): Diagnostic[] {
+function headerChecks(frame: MsrpFrame, offsets: number[], range: ParsedRange | undefined): Diagnostic[] {
   const diags: Diagnostic[] = [];
   const to = msrpHeaderIndex(frame.headers, 'To-Path');
   const from = msrpHeaderIndex(frame.headers, 'From-Path');
@@ -720,11 +733,7 @@ function headerChecks(frame: MsrpFrame, offsets: number[]): Diagnostic[] {
     if (!r.ok) for (const d of r.diagnostics) diags.push({ ...d, offset: offsets[i] });
   }
   if (frame.kind === 'request') {
-    const range = msrpHeader(frame, 'Byte-Range');
-    if (range !== undefined) {
-      const r = parseByteRange(range);
-      if (!r.ok) diags.push(...r.diagnostics);
-    }
+    if (range !== undefined && !range.result.ok) diags.push(...range.result.diagnostics);
     const messageId = msrpHeader(frame, 'Message-ID');
     if (messageId !== undefined && !IDENT.test(messageId)) {
       diags.push(diagnostic('MSRP_BAD_MESSAGE_ID', 'Message-ID is not an ident', S9, { bytes: messageId }));
@@ -741,7 +750,7 @@ function headerChecks(frame: MsrpFrame, offsets: number[]): Diagnostic[] {
   return diags;
 }
 
-function bodyChecks(frame: MsrpFrame, body: Buffer | null, bodyOffset: number): Diagnostic[] {
+function bodyChecks(frame: MsrpFrame, body: Buffer | null, bodyOffset: number, parsedRange: ParsedRange | undefined): Diagnostic[] {
   const diags: Diagnostic[] = [];
   if (frame.kind === 'response') {
     if (body !== null) diags.push(diagnostic('MSRP_RESPONSE_BODY', 'responses carry no body', S9, { offset: bodyOffset, bytes: body.subarray(0, 64) }));
@@ -763,9 +772,9 @@ function bodyChecks(frame: MsrpFrame, body: Buffer | null, bodyOffset: number): 
     );
   }
   // A REPORT's Byte-Range describes the reported message, not its own body (§7.1.2).
-  const range = frame.method === 'SEND' ? msrpHeader(frame, 'Byte-Range') : undefined;
+  const range = frame.method === 'SEND' ? parsedRange?.text : undefined;
   if (range !== undefined) {
-    const r = parseByteRange(range);
+    const r = parsedRange!.result;
     const length = body === null ? 0 : body.length;
     if (r.ok && r.value.end !== '*' && r.value.end - r.value.start + 1 !== length) {
       // An interrupted chunk (+ or #) may legitimately stop short of the range it announced.
