@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { SipStreamFramer, type FramedSip } from '../../harness/sip/framer.ts';
 import { headerValue, headerValues, setHeader, type SipMessage } from '../../harness/sip/message.ts';
 import { parseSipMessage } from '../../harness/sip/parser.ts';
-import { serializeSipMessage } from '../../harness/sip/serializer.ts';
+import { serializeByParts, serializeSipMessage } from '../../harness/sip/serializer.ts';
+import fc from 'fast-check';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'sip');
 const load = (dir: string, name: string): Buffer => readFileSync(join(fixtures, dir, name));
@@ -190,6 +191,52 @@ describe('sip serializer', () => {
     expect(serializeSipMessage(msg).toString('latin1')).to.include('Max-Forwards :70\r\n');
     mf.value = '69';
     expect(serializeSipMessage(msg).toString('latin1')).to.include('Max-Forwards: 69\r\n');
+  });
+});
+
+describe('sip serializer: the one-string path against the line-by-line path (differential)', () => {
+  const options = [{}, { contentLength: 'verbatim' as const }, { lineEnding: '\n' as const }, { contentLength: 'verbatim' as const, lineEnding: '\n' as const }];
+  /** The message with every field a plain object, so the one-string path takes it. */
+  const built = (msg: SipMessage): SipMessage => ({ ...msg, headers: msg.headers.map((h) => ({ name: h.name, value: h.value })) });
+
+  it('gives the same bytes for every golden and odd sample, fields re-built', () => {
+    for (const dir of ['golden', 'odd']) {
+      for (const name of list(dir)) {
+        const msg = built(mustParse(load(dir, name)));
+        for (const o of options) expect(serializeSipMessage(msg, o).equals(serializeByParts(msg, o)), `${dir}/${name} ${JSON.stringify(o)}`).to.equal(true);
+      }
+    }
+  });
+
+  it('gives the same bytes for random names, values (any Unicode, lone surrogates) and bodies', () => {
+    const name = fc.oneof(fc.constantFrom('Content-Length', 'content-length', 'CONTENT-LENGTH', 'l', 'L', 'Via', 'v', 'Call-ID', 'X-\u00e9'), fc.string({ maxLength: 12 }));
+    const value = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 4 }));
+    const message = fc.record({
+      request: fc.boolean(),
+      method: fc.constantFrom('INVITE', 'BYE', 'MESSAGE'),
+      uri: fc.string({ unit: 'binary', maxLength: 30 }),
+      reason: fc.string({ unit: 'binary', maxLength: 20 }),
+      headers: fc.array(fc.record({ name, value }), { maxLength: 12 }),
+      body: fc.uint8Array({ maxLength: 64 }),
+    });
+    fc.assert(
+      fc.property(message, fc.constantFrom(...options), (m, o) => {
+        const body = Buffer.from(m.body);
+        const msg: SipMessage = m.request
+          ? { kind: 'request', method: m.method, uri: m.uri, version: 'SIP/2.0', headers: m.headers, body }
+          : { kind: 'response', version: 'SIP/2.0', status: 200, reason: m.reason, headers: m.headers, body };
+        expect(serializeSipMessage(msg, o).equals(serializeByParts(msg, o))).to.equal(true);
+      }),
+      { numRuns: 2000, seed: 11 },
+    );
+  });
+
+  it('takes the line-by-line path when any field is a received one (its bytes kept)', () => {
+    const raw = load('odd', 'odd-spacing.sip');
+    const msg = mustParse(raw);
+    msg.headers.push({ name: 'X-Added', value: 'b' });
+    expect(serializeSipMessage(msg).equals(serializeByParts(msg))).to.equal(true);
+    expect(serializeSipMessage(msg).toString('latin1')).to.include('Max-Forwards :70\r\n');
   });
 });
 
