@@ -8,10 +8,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { newBranch, newCallId, newTag } from '../harness/core/ids.ts';
-import { buildRequest } from '../harness/sip/build.ts';
 import type { SipStack, Target } from '../harness/sip/stack.ts';
 import { findSipp } from '../test/helpers/sipp.ts';
+import type { ShippedSip } from './shipped.ts';
 
 export interface CallsRound {
   calls: number;
@@ -25,7 +24,8 @@ export interface CallsRound {
 const SDP = ['v=0', 'o=harness 53655765 2353687637 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 6000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
 
 /** One call: INVITE, the 2xx ACKed in the dialog, BYE, its 200. Resolves true on success. */
-async function placeCall(stack: SipStack, target: Target): Promise<boolean> {
+async function placeCall(sip: ShippedSip, stack: SipStack, target: Target): Promise<boolean> {
+  const { buildRequest, newBranch, newCallId, newTag } = sip;
   const host = `${target.address}:${target.port}`;
   const invite = buildRequest({
     method: 'INVITE',
@@ -48,8 +48,8 @@ async function placeCall(stack: SipStack, target: Target): Promise<boolean> {
   return byeOutcome.kind === 'response' && byeOutcome.response.status === 200;
 }
 
-/** `total` calls with at most `concurrency` in flight, placed by the harness stack. */
-export async function harnessCalls(stack: SipStack, target: Target, total: number, concurrency: number): Promise<CallsRound> {
+/** `total` calls with at most `concurrency` in flight, placed by the harness stack (`sip`: the modules it comes from). */
+export async function harnessCalls(sip: ShippedSip, stack: SipStack, target: Target, total: number, concurrency: number): Promise<CallsRound> {
   let started = 0;
   let failed = 0;
   const cpu0 = process.cpuUsage();
@@ -57,7 +57,7 @@ export async function harnessCalls(stack: SipStack, target: Target, total: numbe
   const lane = async (): Promise<void> => {
     while (started < total) {
       started++;
-      if (!(await placeCall(stack, target))) failed++;
+      if (!(await placeCall(sip, stack, target))) failed++;
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, lane));
