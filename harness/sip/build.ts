@@ -4,7 +4,7 @@
  */
 import { newTag } from '../core/ids.ts';
 import { formatVia, tagOf, type Via } from './headers.ts';
-import { headerFields, headerValue, headerValues, type SipHeaderField, type SipRequest, type SipResponse } from './message.ts';
+import { firstHeaderValue, headerFields, headerValue, headerValues, type SipHeaderField, type SipRequest, type SipResponse } from './message.ts';
 
 /** RFC 3261 §21 (plus 204/3xx-6xx codes from RFC 3265/4412/5079/6665/6086 that CPM clients send). */
 const REASON_PHRASES: Readonly<Record<number, string>> = {
@@ -166,7 +166,7 @@ function routes(msg: SipRequest): SipHeaderField[] {
 /** RFC 3261 §9.1: Request-URI, Call-ID, To, From, CSeq number of the INVITE; only its top Via; Route copied. */
 export function buildCancel(invite: SipRequest): SipRequest {
   const headers: SipHeaderField[] = [
-    { name: 'Via', value: headerValues(invite, 'via')[0] ?? '' },
+    { name: 'Via', value: firstHeaderValue(invite, 'via') ?? '' },
     { name: 'Max-Forwards', value: '70' },
     { name: 'From', value: headerValue(invite, 'from') ?? '' },
     { name: 'To', value: headerValue(invite, 'to') ?? '' },
@@ -184,7 +184,7 @@ export function buildCancel(invite: SipRequest): SipRequest {
  */
 export function buildAckForNon2xx(invite: SipRequest, response: SipResponse): SipRequest {
   const headers: SipHeaderField[] = [
-    { name: 'Via', value: headerValues(invite, 'via')[0] ?? '' },
+    { name: 'Via', value: firstHeaderValue(invite, 'via') ?? '' },
     { name: 'Max-Forwards', value: '70' },
     { name: 'From', value: headerValue(invite, 'from') ?? '' },
     { name: 'To', value: headerValue(response, 'to') ?? '' },

@@ -13,7 +13,7 @@ import { getParam } from './lex.ts';
 import { formatSipUri, parseSipUri } from './uri.ts';
 import { formatNameAddr, parseCSeq, parseNameAddr } from './headers.ts';
 import type { NameAddr } from './headers.ts';
-import { headerValue, headerValues, methodOf } from './message.ts';
+import { firstHeaderValue, headerValue, headerValues, methodOf } from './message.ts';
 import type { SipHeaderField, SipMessage, SipRequest, SipResponse } from './message.ts';
 
 /** Our role in the transaction a message belongs to: we sent the request (uac) or received it (uas). */
@@ -249,7 +249,7 @@ export class Dialog {
       local: p.fromNameAddr,
       remote: p.toNameAddr,
       remoteTarget: target ?? request.uri,
-      localContact: headerValues(request, 'contact')[0],
+      localContact: firstHeaderValue(request, 'contact'),
       routeSet: recordRoutes(response, diagnostics).reverse(),
       localSeq: common.seq,
       remoteSeq: undefined,
@@ -287,7 +287,7 @@ export class Dialog {
       local: p.toNameAddr,
       remote: p.fromNameAddr,
       remoteTarget: target ?? p.fromNameAddr.uri,
-      localContact: headerValues(response, 'contact')[0],
+      localContact: firstHeaderValue(response, 'contact'),
       routeSet: recordRoutes(request, diagnostics),
       localSeq: undefined,
       remoteSeq: common.seq,
@@ -447,7 +447,7 @@ export class Dialog {
     this.remoteSeq = seq;
     if (request.method === 'INVITE') this.remoteInviteSeq = seq;
     if (TARGET_REFRESH.has(request.method)) {
-      const contact = headerValues(request, 'contact')[0];
+      const contact = firstHeaderValue(request, 'contact');
       if (contact !== undefined) {
         const parsed = parseNameAddr(contact);
         if (parsed.ok) this.remoteTarget = parsed.value.uri;
@@ -477,7 +477,7 @@ export class Dialog {
       if (this.remoteTag === '') this.remoteTag = tagParam(headerValue(response, 'to') ?? '') ?? '';
     }
     if (success && TARGET_REFRESH.has(method)) {
-      const contact = headerValues(response, 'contact')[0];
+      const contact = firstHeaderValue(response, 'contact');
       const parsed = contact === undefined ? undefined : parseNameAddr(contact);
       if (parsed?.ok) this.remoteTarget = parsed.value.uri;
     }

@@ -19,7 +19,7 @@ import { buildResponse } from './build.ts';
 import type { Dialog, InDialogRequestOptions } from './dialog.ts';
 import { formatVia, parseNameAddr, parseVia, tagOf } from './headers.ts';
 import type { Via } from './headers.ts';
-import { headerFields, headerValue, headerValues, splitList } from './message.ts';
+import { firstHeaderValue, headerFields, headerValue, splitList } from './message.ts';
 import type { SipHeaderField, SipMessage, SipRequest, SipResponse } from './message.ts';
 import type { ParsedSip } from './parser.ts';
 import { serializeSipMessage } from './serializer.ts';
@@ -382,7 +382,7 @@ export class SipStack extends EventEmitter<SipStackEvents> {
 
   private onRequest(request: SipRequest, parsed: ParsedSip, source: RequestSource): void {
     const identity = transactionIdentity(request);
-    const viaValue = headerValues(request, 'via')[0];
+    const viaValue = firstHeaderValue(request, 'via');
     const via = viaValue === undefined ? undefined : parseVia(viaValue);
     if (!identity.ok || via === undefined || !via.ok) {
       // Without a Via and CSeq there is no transaction and nowhere to answer: report only.

@@ -14,7 +14,7 @@ import { fail, ok } from '../core/result.ts';
 import type { Result } from '../core/result.ts';
 import { buildAckForNon2xx, buildResponse } from './build.ts';
 import { parseCSeq, parseVia, tagOf } from './headers.ts';
-import { headerValue, headerValues } from './message.ts';
+import { firstHeaderValue, headerValue } from './message.ts';
 import type { SipMessage, SipRequest, SipResponse } from './message.ts';
 import type { ParsedSip } from './parser.ts';
 import { serializeSipMessage } from './serializer.ts';
@@ -61,7 +61,7 @@ export interface TransactionIdentity {
 }
 
 export function transactionIdentity(message: SipMessage): Result<TransactionIdentity> {
-  const viaValue = headerValues(message, 'via')[0];
+  const viaValue = firstHeaderValue(message, 'via');
   if (viaValue === undefined) {
     return fail(diagnostic('SIP_TXN_NO_VIA', 'message has no Via, so no transaction can be matched', 'RFC 3261 §17.2.3'));
   }
@@ -94,7 +94,7 @@ export function serverKey(request: SipRequest, id: TransactionIdentity, asMethod
   if (id.branch !== undefined && id.branch.startsWith(MAGIC_COOKIE)) return `${id.branch}|${id.sentBy}|${method}`;
   const fromTag = tagOf(headerValue(request, 'from') ?? '') ?? '';
   const callId = headerValue(request, 'call-id') ?? '';
-  const topVia = headerValues(request, 'via')[0] ?? '';
+  const topVia = firstHeaderValue(request, 'via') ?? '';
   return `2543|${request.uri}|${fromTag}|${callId}|${id.cseqSeq}|${topVia}|${method}`;
 }
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SipStreamFramer, type FramedSip } from '../../harness/sip/framer.ts';
-import { headerValue, headerValues, setHeader, type SipMessage } from '../../harness/sip/message.ts';
+import { firstHeaderValue, headerValue, headerValues, setHeader, type SipMessage } from '../../harness/sip/message.ts';
 import { parseSipMessage } from '../../harness/sip/parser.ts';
 import { serializeByParts, serializeSipMessage } from '../../harness/sip/serializer.ts';
 import fc from 'fast-check';
@@ -237,6 +237,29 @@ describe('sip serializer: the one-string path against the line-by-line path (dif
     msg.headers.push({ name: 'X-Added', value: 'b' });
     expect(serializeSipMessage(msg).equals(serializeByParts(msg))).to.equal(true);
     expect(serializeSipMessage(msg).toString('latin1')).to.include('Max-Forwards :70\r\n');
+  });
+});
+
+describe('firstHeaderValue against headerValues()[0] (differential)', () => {
+  it('agrees on every golden and odd sample, for every header kind they carry', () => {
+    for (const dir of ['golden', 'odd']) {
+      for (const name of list(dir)) {
+        const msg = mustParse(load(dir, name));
+        for (const h of [...msg.headers.map((f) => f.name), 'via', 'v', 'Contact', 'm', 'Route', 'X-None']) expect(firstHeaderValue(msg, h), `${dir}/${name} ${h}`).to.equal(headerValues(msg, h)[0]);
+      }
+    }
+  });
+
+  it('agrees on random fields: commas, quotes, escapes, angle brackets, empty elements', () => {
+    const text = fc.string({ unit: fc.constantFrom(',', ' ', '"', '\\', '<', '>', 'a', ';', '\t'), maxLength: 16 });
+    const field = fc.record({ name: fc.constantFrom('Via', 'v', 'VIA', 'Contact', 'm', 'Route', 'Record-Route', 'To', 'Subject', 'X-A'), value: text });
+    fc.assert(
+      fc.property(fc.array(field, { maxLength: 6 }), fc.constantFrom('via', 'Contact', 'route', 'record-route', 'to', 'subject', 'x-a'), (headers, want) => {
+        const msg: SipMessage = { kind: 'request', method: 'INVITE', uri: 'sip:a@b', version: 'SIP/2.0', headers, body: Buffer.alloc(0) };
+        expect(firstHeaderValue(msg, want)).to.equal(headerValues(msg, want)[0]);
+      }),
+      { numRuns: 3000, seed: 11 },
+    );
   });
 });
 
