@@ -132,19 +132,23 @@ export class CaseScope implements FaultBoundary, PeerWatch {
     const base = this.base;
     this.clock = {
       now: () => base.now(),
-      setTimer: (ms, fn) => {
-        const guarded = this.guard('timer', fn);
-        const handle: TimerHandle = base.setTimer(ms, () => {
-          this.timers.delete(handle);
-          guarded();
-        });
-        this.timers.add(handle);
-        return {
-          cancel: () => {
-            handle.cancel();
-            this.timers.delete(handle);
-          },
-        };
+      setTimer: (ms, fn) => this.track('timer', fn, (run) => base.setTimer(ms, run)),
+      setWindow: (ms, fn) => this.track('window', fn, (run) => base.setWindow(ms, run)),
+    };
+  }
+
+  /** A timer or window of the case: guarded, and cancelled when the case closes. */
+  private track(where: string, fn: () => void, arm: (run: () => void) => TimerHandle): TimerHandle {
+    const guarded = this.guard(where, fn);
+    const handle: TimerHandle = arm(() => {
+      this.timers.delete(handle);
+      guarded();
+    });
+    this.timers.add(handle);
+    return {
+      cancel: () => {
+        handle.cancel();
+        this.timers.delete(handle);
       },
     };
   }

@@ -209,7 +209,7 @@ export class MsrpSession {
         timer.cancel();
         resolve({ ok: true, value: payload });
       });
-      const timer = this.clock.setTimer(timeoutMs, () => {
+      const timer = this.clock.setWindow(timeoutMs, () => {
         off();
         resolve({ ok: false, error: harnessError('MSRP_WAIT_TIMEOUT', `no ${event} event within ${timeoutMs} ms`) });
       });
@@ -265,7 +265,7 @@ export class MsrpSession {
     const timeoutMs = options.timeoutMs ?? this.transactionTimeoutMs;
     const socket = await new Promise<EventResult<net.Socket>>((resolve) => {
       const s = net.connect({ host: target.host.replace(/^\[|\]$/g, ''), port: target.port ?? 2855 });
-      const timer = this.clock.setTimer(timeoutMs, () => {
+      const timer = this.clock.setWindow(timeoutMs, () => {
         s.destroy();
         resolve({ ok: false, error: harnessError('MSRP_CONNECT_TIMEOUT', `no TCP connection to ${formatMsrpUri(target)} within ${timeoutMs} ms`) });
       });

@@ -97,7 +97,7 @@ export class PfDeferredSession implements DeferredSession {
     if (this.msrp.isBound) return { ok: true };
     if (this.connecting) {
       let timer: { cancel(): void } = { cancel: () => {} };
-      const timeout = new Promise<'timeout'>((resolve) => (timer = this.ctx.clock.setTimer(withinMs, () => resolve('timeout'))));
+      const timeout = new Promise<'timeout'>((resolve) => (timer = this.ctx.clock.setWindow(withinMs, () => resolve('timeout'))));
       const outcome = await Promise.race([this.connecting, timeout]);
       timer.cancel();
       if (outcome === 'timeout') return { ok: false, reason: `MSRP connection not bound within ${withinMs} ms` };

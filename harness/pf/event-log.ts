@@ -98,7 +98,7 @@ export class EventLog implements PfEventLog {
         },
       };
       this.waiters.add(waiter);
-      waiter.timer = this.clock.setTimer(Math.max(0, within), () => waiter.settle(waiter.found));
+      waiter.timer = this.clock.setWindow(Math.max(0, within), () => waiter.settle(waiter.found));
     });
   }
 }

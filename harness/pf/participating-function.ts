@@ -266,7 +266,7 @@ export class ParticipatingFunction implements ParticipatingFunctionApi {
     const finalTimeout = new Promise<'final-timeout'>((resolve) => {
       txn.on('provisional', (response) => {
         result.provisional.push(response);
-        if (finalTimer === undefined) finalTimer = this.ctx.clock.setTimer(config.windows.finalResponseMs, () => resolve('final-timeout'));
+        if (finalTimer === undefined) finalTimer = this.ctx.clock.setWindow(config.windows.finalResponseMs, () => resolve('final-timeout'));
       });
     });
     const outcome = await Promise.race([txn.result, finalTimeout]);
