@@ -6,7 +6,7 @@
 import type { TraceEvent } from '../harness/core/trace.ts';
 import type { ConferenceDocumentVariant, PfEvent } from '../harness/pf/types.ts';
 import { parseExpires } from '../harness/sip/headers.ts';
-import { headerValue, type SipMessage } from '../harness/sip/message.ts';
+import { headerValue, type SipMessage, type SipRequest } from '../harness/sip/message.ts';
 import type { TestContext } from '../harness/testcase/context.ts';
 import { defineTestCase, type TestCaseDefinition } from '../harness/testcase/definition.ts';
 import { endSession, establish, expectAbsent, leavesSession, ofType, statusText, describeLeaving, type Established } from './lib/steps.ts';
@@ -143,17 +143,23 @@ function isSip(x: unknown): x is SipMessage {
 }
 
 /**
- * RFC 6665 §4.1.2.1: the subscriber refreshes *before* expiry. Judged on the trace's clocks: the
- * subscription runs from the PF sending its 200 for `granted` seconds; the refresh must be
- * received strictly before that. Returns the margin in ms (negative: late).
+ * RFC 6665 §4.1.2.1: the subscriber refreshes *before* expiry. Judged on the trace's receive
+ * stamps, both taken the same way: the subscription runs for `granted` seconds from the PF's
+ * receipt of the SUBSCRIBE it granted (its 200 went out after that, so no client can have started
+ * its own count earlier), and the refresh must be received strictly before that. A send stamp is
+ * not used: it is taken when the write completes, which on a loaded machine can come after the
+ * client already read the 200 and a refresh due exactly at expiry then measured as early.
+ * Returns the margin in ms (negative: late).
  */
 function refreshMargin(t: TestContext, sub: SubscribeEvent, refresh: SubscribeEvent): number {
   const callId = headerValue(sub.request, 'call-id');
-  const cseq = headerValue(sub.request, 'cseq');
-  const okSent = sipTraceEvent(t, 'out', (m) => m.kind === 'response' && m.status >= 200 && m.status < 300 && headerValue(m, 'call-id') === callId && headerValue(m, 'cseq') === cseq);
-  const refreshCseq = headerValue(refresh.request, 'cseq');
-  const received = sipTraceEvent(t, 'in', (m) => m.kind === 'request' && m.method === 'SUBSCRIBE' && headerValue(m, 'call-id') === callId && headerValue(m, 'cseq') === refreshCseq);
-  if (okSent && received) return okSent.monotonicMs + sub.expires * 1000 - received.monotonicMs;
+  const received = (request: SipRequest) => {
+    const cseq = headerValue(request, 'cseq');
+    return sipTraceEvent(t, 'in', (m) => m.kind === 'request' && m.method === 'SUBSCRIBE' && headerValue(m, 'call-id') === callId && headerValue(m, 'cseq') === cseq);
+  };
+  const granted = received(sub.request);
+  const refreshed = received(refresh.request);
+  if (granted && refreshed) return granted.monotonicMs + sub.expires * 1000 - refreshed.monotonicMs;
   return sub.at + sub.expires * 1000 - refresh.at;
 }
 
