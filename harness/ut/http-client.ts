@@ -119,7 +119,8 @@ class Requester {
     let timer: TimerHandle | undefined;
     // The transport ends its waits on the abort; the race makes sure of it whatever the transport.
     const deadline = new Promise<'timeout'>((resolve) => {
-      timer = this.clock.setTimer(this.options.timeoutMs, () => {
+      // A window: time this harness could not run (a loaded machine) is not the shim's.
+      timer = this.clock.setWindow(this.options.timeoutMs, () => {
         controller.abort();
         resolve('timeout');
       });

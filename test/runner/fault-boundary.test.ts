@@ -24,6 +24,8 @@ describe('runner: the per-case fault boundary', function () {
 
   it('an exception in a PF socket handler ends that case as an error naming the handler; the next case passes', async () => {
     let lateRecord: unknown;
+    let lateTried: () => void = () => {};
+    const triedLate = new Promise<void>((resolve) => (lateTried = resolve));
     const faulty = defineTestCase({
       id: 'faulty-listener',
       title: 'a PF listener that throws while a response is read from the socket',
@@ -35,11 +37,13 @@ describe('runner: the per-case fault boundary', function () {
         t.pf.events.onEvent((e) => {
           if (e.type === 'invite-response') throw new Error('injected: a bug in a PF listener');
         });
-        await t.pf.invite();
         try {
+          await t.pf.invite();
           t.observe('invite.final-response', true, 'must not land in the result');
         } catch (error) {
           lateRecord = error;
+        } finally {
+          lateTried();
         }
       },
     });
@@ -50,7 +54,7 @@ describe('runner: the per-case fault boundary', function () {
     expect(broken!.verdicts).to.deep.equal([]);
     expect(next!.outcome).to.equal('pass');
     // The case function ran on after the fault; what it recorded then belongs to no result.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await triedLate;
     expect((lateRecord as Error | undefined)?.name).to.equal('CaseEnded');
     expect(broken!.verdicts).to.deep.equal([]);
     const xml = buildJunitXml([broken!, next!], { suiteName: 's', client: 'builtin', startedAt: new Date().toISOString() });

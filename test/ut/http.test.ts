@@ -359,13 +359,18 @@ describe('ut: connection failures are values with a fix in the message', () => {
     expect(expectFailure(r, 'UT_UNREACHABLE')).to.match(/ECONNREFUSED/).and.match(/--ut/);
   });
 
-  it('a server that never answers → UT_TIMEOUT', async () => {
-    const { server, url } = await foreignServer(() => {});
+  it('a server that never answers → UT_TIMEOUT, on the injected clock (real socket, fake time)', async () => {
+    let arrived: () => void = () => {};
+    const asked = new Promise<void>((resolve) => (arrived = resolve));
+    const { server, url } = await foreignServer(() => arrived());
     servers.push(server);
-    const started = performance.now();
-    const r = await connectHttpUpperTester(url, { timeoutMs: 40 });
-    expect(expectFailure(r, 'UT_TIMEOUT')).to.contain('40 ms');
-    expect(performance.now() - started).to.be.below(1500);
+    const clock = new FakeClock();
+    const pending = connectHttpUpperTester(url, { timeoutMs: 40, clock });
+    await asked;
+    clock.advance(39);
+    expect(clock.pendingCount).to.equal(1, 'still waiting at 39 ms');
+    clock.advance(1);
+    expect(expectFailure(await pending, 'UT_TIMEOUT')).to.contain('40 ms');
   });
 
   it('an operation that never answers → UT_TIMEOUT, the next request still works', async () => {
