@@ -350,11 +350,13 @@ for (const transport of ['tcp', 'udp'] as const) describe(`pf: loopback against 
     peer.inviteBehaviour = 'silent';
     await peer.register();
     await pf.waitForRegistration(1000);
-    const started = Date.now();
+    const started = performance.now();
     const invite = await pf.invite();
     expect(invite.failure?.kind).to.equal('timeout');
     expect(invite.final).to.equal(null);
-    expect(Date.now() - started).to.be.within(64 * 20 - 50, 64 * 20 + 1000);
+    // Timer B (64·T1 at T1 = 20 ms) never fires early; a loaded machine only makes it late, so the
+    // upper bound only tells it from Timer B at the default T1 (32 s).
+    expect(performance.now() - started).to.be.within(64 * 20, 64 * 500 / 4);
   });
 
   it('a client that rings forever gives final-timeout after the policy window, and a CANCEL', async () => {

@@ -181,7 +181,8 @@ for (const transport of ['tcp', 'udp'] as const) describe(`pf: outbound proxy wi
   });
 });
 
-async function waitUntil(condition: () => boolean, withinMs = 1_000): Promise<void> {
+/** Polls for something that will happen; the deadline is only a safety net against a hang. */
+async function waitUntil(condition: () => boolean, withinMs = 10_000): Promise<void> {
   const deadline = Date.now() + withinMs;
   while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(condition(), 'condition not met in time').to.equal(true);

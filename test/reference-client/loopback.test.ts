@@ -249,9 +249,11 @@ describe('reference client on loopback against the PF', function () {
         await session.ready(config.windows.msrpConnectMs);
         const d = await session.deliver({ chunkSize: 100 });
         await pf.events.waitFor(is('notify-answered'), { within: 1_000, since: d.startSeq - 1 });
-        const deadline = Date.now() + config.windows.imdnMs;
-        while (Date.now() < deadline && pf.events.since(d.startSeq).filter(is('msrp-message', (e) => e.imdn?.kind === 'delivery')).length < 2) await new Promise((r) => setTimeout(r, 10));
-        return pf.events.since(d.startSeq).filter(is('msrp-message', (e) => e.imdn?.kind === 'delivery')).length > 1;
+        // A second delivery IMDN for one message, waited for as an event within the IMDN window.
+        const delivery = is('msrp-message', (e) => e.imdn?.kind === 'delivery');
+        const first = await pf.events.waitFor(delivery, { within: config.windows.imdnMs, since: d.startSeq });
+        if (first === null) return false;
+        return (await pf.events.waitFor((e) => delivery(e) && e.seq !== first.seq, { within: config.windows.imdnMs, since: d.startSeq })) !== null;
       },
     },
     {
