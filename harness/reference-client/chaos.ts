@@ -118,6 +118,8 @@ const STORM_BATCH = 250;
 const STORM_EVERY_MS = 20;
 const DRIP_EVERY_MS = 20;
 const FLOOD_CONNECTIONS = 40;
+/** connection-flood: how long its REGISTER waits for the PF to refuse a connection when none is refused. */
+const FLOOD_SETTLE_MS = 1_000;
 const CPIM_PADDING = 100_000;
 
 const CHAOS_TABLE: readonly ChaosClient[] = [
@@ -226,8 +228,9 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
     proofCase: 'inv-minimal',
     expect: { outcome: 'fail', trips: 'wire.connections', code: 'LIMIT_CONNECTIONS_PER_CASE' },
     udp: 'tcp-only',
-    hooks: () => {
+    hooks: (env) => {
       const extra: net.Socket[] = [];
+      let safety: TimerHandle | undefined;
       /** What the client sends while its flood connects: written once every one of them is up. */
       let held: Buffer[] | undefined;
       return {
@@ -237,20 +240,29 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
             const { remoteAddress, remotePort } = link.socket;
             if (remoteAddress === undefined || remotePort === undefined) return;
             held = [];
+            // A connection counts when the PF accepts it, which on a loaded machine can be well after
+            // this side saw it connect: the PF may not even have accepted the 33rd when a fast case
+            // is over. The REGISTER waits until the PF refused one (closed it: the limit is crossed),
+            // or, should the limit be higher than the flood, a second after the last one connected.
+            let refusedOne: () => void = () => {};
+            const refused = new Promise<void>((resolve) => (refusedOne = resolve));
             const connecting = Array.from({ length: FLOOD_CONNECTIONS }, () => {
               const socket = net.connect({ host: remoteAddress, port: remotePort });
               extra.push(socket);
+              socket.once('close', () => refusedOne());
               return new Promise<void>((resolve) => {
                 socket.once('connect', () => resolve());
                 socket.once('error', () => resolve());
               });
             });
-            // The REGISTER waits for the flood: the PF has every connection before the case starts.
-            void Promise.all(connecting).then(() => {
-              const queued = held ?? [];
-              held = undefined;
-              for (const bytes of queued) link.write(bytes);
-            });
+            void Promise.all(connecting)
+              .then(() => Promise.race([refused, new Promise<void>((resolve) => (safety = env.clock.setTimer(FLOOD_SETTLE_MS, resolve)))]))
+              .then(() => {
+                safety?.cancel();
+                const queued = held ?? [];
+                held = undefined;
+                for (const bytes of queued) link.write(bytes);
+              });
           },
           outbound(bytes) {
             if (held === undefined) return false;
@@ -259,6 +271,7 @@ const CHAOS_TABLE: readonly ChaosClient[] = [
           },
         },
         stop: () => {
+          safety?.cancel();
           for (const socket of extra) socket.destroy();
         },
       };
