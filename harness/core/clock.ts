@@ -70,10 +70,13 @@ export function stallAwareWindow(clock: Pick<Clock, 'now' | 'setTimer'>, stalled
 class StallMeter {
   static readonly TICK_MS = 10;
   static readonly SLACK_MS = 4;
+  /** The last stalls as [start, end, stalled ms] (flat, oldest first), for `stalledBetween`. */
+  static readonly KEPT = 4096;
   private total = 0;
   private last = 0;
   private users = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
+  private readonly stalls: number[] = [];
 
   acquire(): void {
     if (this.users++ > 0) return;
@@ -96,10 +99,24 @@ class StallMeter {
     return this.total;
   }
 
+  /** Stalled ms of the stalls measured wholly inside [from, to] (a lower bound of the time lost in it). */
+  stalledBetween(from: number, to: number): number {
+    if (this.users > 0) this.sample();
+    let sum = 0;
+    for (let i = 0; i < this.stalls.length; i += 3) {
+      if (this.stalls[i]! >= from && this.stalls[i + 1]! <= to) sum += this.stalls[i + 2]!;
+    }
+    return sum;
+  }
+
   private sample(): void {
     const now = performance.now();
     const gap = now - this.last;
-    if (gap > StallMeter.TICK_MS + StallMeter.SLACK_MS) this.total += gap - StallMeter.TICK_MS;
+    if (gap > StallMeter.TICK_MS + StallMeter.SLACK_MS) {
+      this.total += gap - StallMeter.TICK_MS;
+      if (this.stalls.length >= 3 * StallMeter.KEPT) this.stalls.splice(0, 3);
+      this.stalls.push(this.last, now, gap - StallMeter.TICK_MS);
+    }
     this.last = now;
   }
 }
@@ -109,6 +126,14 @@ const stallMeter = new StallMeter();
 /** Event-loop stall time measured so far (ms, cumulative; only while windows are open): for reports and tests. */
 export function measuredStallMs(): number {
   return stallMeter.stalledMs();
+}
+
+/**
+ * Stall time measured wholly between two `performance.now()` instants (the last 4096 stalls): what
+ * a judgement on trace stamps credits the client with, as its windows do. Only while windows are open.
+ */
+export function measuredStallBetween(from: number, to: number): number {
+  return stallMeter.stalledBetween(from, to);
 }
 
 function systemTimer(ms: number, fn: () => void): TimerHandle {

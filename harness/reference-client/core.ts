@@ -199,7 +199,10 @@ export class ClientCore {
   /** Every timer of the client: tracked so stop() cancels it, and never armed after stop(). */
   later(ms: number, fn: () => void): TimerHandle {
     if (this.closed) return { cancel: () => {} };
-    const handle = this.clock.setTimer(ms, () => {
+    // A window, not a protocol timer: this in-process client shares the harness's event loop, so
+    // its behaviour (refresh at half the grant, give up after 700 ms…) counts the time it could run,
+    // as the harness's windows do; a loaded machine does not move it relative to them.
+    const handle = this.clock.setWindow(ms, () => {
       this.timers.delete(handle);
       if (!this.closed) fn();
     });
