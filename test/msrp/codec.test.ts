@@ -404,6 +404,91 @@ describe('msrp/parser: a pending body is kept as its reads — same frames as on
     });
   }
 
+  // Bodies over 64 KiB, so reads of 32 KiB or more are kept by reference (the carry across seams is
+  // then searched on its own) and small ones are copied into the tail; the seams are put at every
+  // offset around each own-id needle, near-miss and foreign end-line, and around the Byte-Range end.
+  describe('large bodies, reads kept by reference, seams inside end-lines', () => {
+    const near = (tid: string) => `\r\n-------${tid}X\r\n-------${tid}`;
+    const fill = (n: number, tid: string, every: number) => {
+      let out = '';
+      while (out.length < n) out += 'q'.repeat(Math.min(every, n - out.length)) + near(tid) + '\r\n-------other02$\r\n';
+      return out.slice(0, n);
+    };
+    const big = [
+      // Own end-line at the declared end; near-misses and complete foreign end-lines inside the body.
+      `${head('tidL0001', 'Byte-Range: 1-70000/70000\r\n')}${fill(70000, 'tidL0001', 9000)}\r\n-------tidL0001$\r\n`,
+      // A foreign end-line exactly at the declared end (MSRP_ENDLINE_MISMATCH), the own one later.
+      `${head('tidM0001', 'Byte-Range: 1-66000/*\r\n')}${fill(66000, 'tidM0001', 11000)}\r\n-------other03+\r\n${'y'.repeat(70)}\r\n-------tidM0001$\r\n`,
+      // The own end-line after the declared end (MSRP_BYTE_RANGE_MISMATCH).
+      `${head('tidN0001', 'Byte-Range: 1-40000/*\r\n')}${fill(68000, 'tidN0001', 13000)}\r\n-------tidN0001#\r\n`,
+      // No Byte-Range and no own end-line: at close, the first foreign end-line ends it; the rest is garbage.
+      `${head('tidO0001', '')}${'z'.repeat(67000)}\r\n-------foreign9$\r\n${'z'.repeat(300)}\r\n`,
+    ].map((t) => Buffer.from(t, 'latin1'));
+    const stream = Buffer.concat(big);
+    const opts = { maxBodyBytes: 200000 };
+    /** Frames, raw bytes, bodies and every field of every diagnostic (bytes as text). */
+    const full = (items: ParsedMsrpFrame[]) =>
+      items.map((i) => ({
+        ...(shape([i])[0] as object),
+        diags: i.diagnostics.map((d) => ({ ...d, bytes: d.bytes === undefined ? undefined : Buffer.isBuffer(d.bytes) ? d.bytes.toString('latin1') : d.bytes })),
+      }));
+    const ref = full(parseAll(stream, new MsrpStreamParser(opts)));
+    const reads = (sizes: number[]) => {
+      const parser = new MsrpStreamParser(opts);
+      const got: ParsedMsrpFrame[] = [];
+      let at = 0;
+      for (const n of sizes) {
+        got.push(...parser.push(stream.subarray(at, at + n)));
+        at += n;
+      }
+      if (at < stream.length) got.push(...parser.push(stream.subarray(at)));
+      return full([...got, ...parser.end()]);
+    };
+    // Every spot where a seam matters: each CRLF-hyphens run, and each frame's declared end.
+    const spots: number[] = [];
+    for (let p = stream.indexOf('\r\n-------'); p !== -1; p = stream.indexOf('\r\n-------', p + 1)) spots.push(p);
+
+    it('the one-read parse has the expected frames and diagnostics', () => {
+      expect(ref.map((i) => i.diags.map((d) => `${d.code}@${d.offset ?? ''}`))).to.deep.equal([
+        [],
+        [`MSRP_ENDLINE_MISMATCH@${big[1]!.indexOf('-------other03+')}`],
+        ['MSRP_GARBAGE@0'],
+        ['MSRP_BYTE_RANGE_MISMATCH@'],
+        [`MSRP_ENDLINE_MISMATCH@${big[3]!.indexOf('-------foreign9')}`],
+        ['MSRP_GARBAGE@0'],
+      ]);
+    });
+
+    it('two reads cut at every offset around each end-line-like spot', () => {
+      for (const spot of spots) {
+        for (let d = -3; d <= 46; d++) expect(reads([spot + d]), `cut at ${spot + d}`).to.deep.equal(ref);
+      }
+    });
+
+    it('a small read straddling each spot between large reads (carry, tail and references mixed)', () => {
+      for (const spot of spots) {
+        for (let d = -3; d <= 46; d++) {
+          for (const n of [1, 2, 20]) expect(reads([spot + d, n, 1, 40000]), `seam at ${spot + d}+${n}`).to.deep.equal(ref);
+        }
+      }
+    });
+
+    it('random read sizes from 1 byte to 70 KiB', () => {
+      let seed = 11;
+      const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+      for (let round = 0; round < 40; round++) {
+        const sizes: number[] = [];
+        for (let at = 0; at < stream.length; ) {
+          const kind = rnd();
+          const n = kind < 0.3 ? 1 + Math.floor(rnd() * 4) : kind < 0.5 ? 1 + Math.floor(rnd() * 100) : 32768 + Math.floor(rnd() * 38000);
+          sizes.push(n);
+          at += n;
+        }
+        expect(reads(sizes), `round ${round}`).to.deep.equal(ref);
+      }
+    });
+  });
+
   it('pending() and pendingLength cover the held reads of an unfinished body', () => {
     const frame = Buffer.from(`${head('tidF0001', 'Byte-Range: 1-300/300\r\n')}${'v'.repeat(300)}\r\n-------tidF0001$\r\n`, 'latin1');
     const parser = new MsrpStreamParser();
