@@ -263,21 +263,15 @@ export interface CpimParseOptions {
 }
 
 /**
- * A parsed CPIM header. `raw` is a view made when asked for (a Buffer view per header line was a
- * large share of what parsing allocated and what a retained event keeps); it is a getter, so a
- * copy made by spreading loses it, and nothing in the harness copies headers that way.
+ * A header line of the message body whose `raw` is a view made when asked for (a Buffer view per
+ * header line was a large share of what parsing allocated and what a retained event keeps); it is
+ * a getter, so a copy made by spreading loses it, and nothing in the harness copies headers that way.
  */
-class CpimHeaderLine implements CpimHeader {
-  // Declared only: set when known, absent otherwise (as on the object literal this replaced).
-  declare prefix?: string;
-  declare namespace?: string;
+abstract class LazyRawLine {
   readonly #body: Buffer;
   readonly #end: number;
 
   constructor(
-    readonly name: string,
-    readonly value: string,
-    readonly params: readonly CpimParam[],
     readonly offset: number,
     body: Buffer,
     end: number,
@@ -291,24 +285,34 @@ class CpimHeaderLine implements CpimHeader {
   }
 }
 
-/** A MIME header of the content; `raw` (its line, or lines when folded) is a view made when read. */
-class HeaderLines implements MimeHeader {
-  readonly #body: Buffer;
-  readonly #end: number;
+/** A parsed CPIM header. */
+class CpimHeaderLine extends LazyRawLine implements CpimHeader {
+  // Declared only: set when known, absent otherwise (as on the object literal this replaced).
+  declare prefix?: string;
+  declare namespace?: string;
 
   constructor(
     readonly name: string,
     readonly value: string,
-    readonly offset: number,
+    readonly params: readonly CpimParam[],
+    offset: number,
     body: Buffer,
     end: number,
   ) {
-    this.#body = body;
-    this.#end = end;
+    super(offset, body, end);
   }
+}
 
-  get raw(): Buffer {
-    return this.#body.subarray(this.offset, this.#end);
+/** A MIME header of the content; `raw` is its line, or lines when folded. */
+class HeaderLines extends LazyRawLine implements MimeHeader {
+  constructor(
+    readonly name: string,
+    readonly value: string,
+    offset: number,
+    body: Buffer,
+    end: number,
+  ) {
+    super(offset, body, end);
   }
 }
 

@@ -56,13 +56,11 @@ export function isListHeader(name: string): boolean {
   return LIST_HEADER_NAMES.has(canonicalHeaderName(name));
 }
 
-/** Splits on commas outside double quotes and angle brackets. */
-export function splitList(value: string): string[] {
-  const parts: string[] = [];
+/** Offset of the next comma outside double quotes and angle brackets at or after `from`, or value.length. */
+function nextTopLevelComma(value: string, from: number): number {
   let depthAngle = 0;
   let inQuote = false;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
+  for (let i = from; i < value.length; i++) {
     const ch = value[i];
     if (inQuote) {
       if (ch === '\\') i++;
@@ -70,13 +68,21 @@ export function splitList(value: string): string[] {
     } else if (ch === '"') inQuote = true;
     else if (ch === '<') depthAngle++;
     else if (ch === '>') depthAngle = Math.max(0, depthAngle - 1);
-    else if (ch === ',' && depthAngle === 0) {
-      parts.push(value.slice(start, i).trim());
-      start = i + 1;
-    }
+    else if (ch === ',' && depthAngle === 0) return i;
   }
-  parts.push(value.slice(start).trim());
-  return parts.filter((p) => p.length > 0);
+  return value.length;
+}
+
+/** Splits on commas outside double quotes and angle brackets. */
+export function splitList(value: string): string[] {
+  const parts: string[] = [];
+  for (let start = 0; start <= value.length; ) {
+    const cut = nextTopLevelComma(value, start);
+    const part = value.slice(start, cut).trim();
+    if (part.length > 0) parts.push(part);
+    start = cut + 1;
+  }
+  return parts;
 }
 
 /** Every header field with this name (any spelling), in wire order. */
@@ -118,25 +124,13 @@ export function firstHeaderValue(msg: SipMessage, name: string): string | undefi
 
 /** splitList(value)[0], scanning only as far as the first non-empty element. */
 function firstListValue(value: string): string | undefined {
-  let depthAngle = 0;
-  let inQuote = false;
-  let start = 0;
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i];
-    if (inQuote) {
-      if (ch === '\\') i++;
-      else if (ch === '"') inQuote = false;
-    } else if (ch === '"') inQuote = true;
-    else if (ch === '<') depthAngle++;
-    else if (ch === '>') depthAngle = Math.max(0, depthAngle - 1);
-    else if (ch === ',' && depthAngle === 0) {
-      const part = value.slice(start, i).trim();
-      if (part.length > 0) return part;
-      start = i + 1;
-    }
+  for (let start = 0; start <= value.length; ) {
+    const cut = nextTopLevelComma(value, start);
+    const part = value.slice(start, cut).trim();
+    if (part.length > 0) return part;
+    start = cut + 1;
   }
-  const last = value.slice(start).trim();
-  return last.length > 0 ? last : undefined;
+  return undefined;
 }
 
 /** Replaces all fields of this header with one field (appended if absent, in place if present). */
