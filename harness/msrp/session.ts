@@ -25,7 +25,7 @@ import { Reassembler } from './reassembly.ts';
 import { answers, reportsSuccess, RFC_POLICY, sendAnswer, tooLargeAnswer, type MsrpPolicy } from './response-policy.ts';
 import { MsrpTransactions, type TransactionOutcome } from './transactions.ts';
 import { buildReport, buildResponse, buildSend, newMessageId, serializeMsrpFrame } from './serializer.ts';
-import { formatMsrpPath, formatMsrpUri, msrpUrisEqual, parseMsrpPath, parseMsrpUri, readMsrpPath, type MsrpUri } from './uri.ts';
+import { formatMsrpUri, msrpUrisEqual, parseMsrpPath, parseMsrpUri, readMsrpPath, type MsrpUri } from './uri.ts';
 
 export { RFC_POLICY, type MsrpPolicy, type SendResponder } from './response-policy.ts';
 export type { TransactionOutcome } from './transactions.ts';
@@ -130,11 +130,7 @@ export class MsrpSession {
   /** Set by close(): nothing may listen or connect afterwards. */
   private closed = false;
   private localUri: MsrpUri;
-  /** formatMsrpUri(localUri), kept with it: every SEND and response carries it. */
-  private localUriText: string;
   private remotePath: MsrpUri[] | undefined;
-  /** formatMsrpPath of the remote path it was made for (the path is replaced, never edited). */
-  private remotePathText: { path: MsrpUri[]; text: string } | undefined;
   private readonly role: 'active' | 'passive';
   private readonly actor: string | undefined;
   private readonly trace: TraceSink;
@@ -158,7 +154,6 @@ export class MsrpSession {
 
   private constructor(options: MsrpSessionOptions) {
     this.localUri = options.localUri;
-    this.localUriText = formatMsrpUri(options.localUri);
     this.remotePath = options.remotePath;
     this.role = options.role;
     this.actor = options.actor;
@@ -216,16 +211,6 @@ export class MsrpSession {
     });
   }
 
-  private setLocalUri(uri: MsrpUri): void {
-    this.localUri = uri;
-    this.localUriText = formatMsrpUri(uri);
-  }
-
-  private remotePathValue(path: MsrpUri[]): string {
-    if (this.remotePathText?.path !== path) this.remotePathText = { path, text: formatMsrpPath(path) };
-    return this.remotePathText.text;
-  }
-
   setRemotePath(path: MsrpUri[]): void {
     this.remotePath = path;
   }
@@ -245,7 +230,7 @@ export class MsrpSession {
           return;
         }
         const address = server.address() as net.AddressInfo;
-        this.setLocalUri({ ...this.localUri, port: address.port });
+        this.localUri = { ...this.localUri, port: address.port };
         const endpoint = { address: address.address, port: address.port };
         this.traceConnection('listening', `listening for ${formatMsrpUri(this.localUri)}`, endpoint, { address: '', port: 0 });
         resolve({ ok: true, value: this.localUri });
@@ -284,7 +269,7 @@ export class MsrpSession {
       socket.value.destroy();
       return { ok: false, error: harnessError('MSRP_CLOSED', 'the MSRP session was closed while connecting') };
     }
-    if (this.localUri.port === 0) this.setLocalUri({ ...this.localUri, port: socket.value.localPort ?? 0 });
+    if (this.localUri.port === 0) this.localUri = { ...this.localUri, port: socket.value.localPort ?? 0 };
     const connection = this.adopt(socket.value, 'connected');
     this.bind(connection);
     if (options.bind === 'none') return { ok: true, response: null };
@@ -303,8 +288,8 @@ export class MsrpSession {
     const chunks: ChunkOutcome[] = [];
     for (const chunk of chunkMessage(message.body, { chunkSize: this.chunkSize })) {
       const frame = buildSend({
-        toPath: this.remotePathValue(this.remotePath),
-        fromPath: this.localUriText,
+        toPath: this.remotePath,
+        fromPath: this.localUri,
         body: chunk.body,
         contentType: message.contentType,
         messageId,
@@ -581,7 +566,7 @@ export class MsrpSession {
     const first = message.frames[0]!;
     if (reportsSuccess(this.policy, first)) {
       const total = message.body.length;
-      const report = buildReport(first, 200, { localUri: this.localUriText, byteRange: { start: 1, end: total, total } });
+      const report = buildReport(first, 200, { localUri: this.localUri, byteRange: { start: 1, end: total, total } });
       void this.transact(connection, report, false);
     }
   }
@@ -589,7 +574,7 @@ export class MsrpSession {
   /** Error answers (481, 501, 506) obey the SEND policy too, so a silent peer can be built. */
   private answer(connection: Connection, request: MsrpRequest, status: number, comment: string | undefined, isError: boolean): void {
     if (!answers(this.policy, request, isError)) return;
-    const built = buildResponse(request, status, comment, { localUri: this.localUriText });
+    const built = buildResponse(request, status, comment, { localUri: this.localUri });
     const response = this.policy.reshapeResponse ? this.policy.reshapeResponse(built, request) : built;
     void this.write(connection, serializeMsrpFrame(response), response);
   }

@@ -293,9 +293,9 @@ export function childrenIn(element: XmlElement, namespace: string): XmlElement[]
   return element.children.filter((c) => c.namespace === namespace);
 }
 
-/** Escapes character data and attribute values for the builders. */
 const XML_SPECIAL = /[&<>"]/;
 
+/** Escapes character data and attribute values for the builders. */
 export function escapeXml(value: string): string {
   // Most values (ids, URIs, date-times) hold none of the four: one scan instead of four replaces.
   if (!XML_SPECIAL.test(value)) return value;
